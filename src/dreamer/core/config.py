@@ -1,0 +1,115 @@
+"""Configuration from environment variables (see the README's table).
+
+Every setting has a safe development default. With ``DREAMER_ENV=production`` the service refuses
+to start without an explicit secret, so a forgotten variable can never mean a guessable key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "your-secret-key"})
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable to fix."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    dreamer_env: Literal["development", "test", "production"] = "development"
+    dreamer_home: Path = Path(".dreamer")
+
+    # Database. DATABASE_URL is the app role's connection (RLS applies to it);
+    # DATABASE_OWNER_URL is the schema owner's, used only for migrations and maintenance.
+    database_url: str | None = None
+    database_owner_url: str | None = None
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    pg_bindir: Path | None = None
+    embedded_pg_port: int | None = Field(default=None, ge=1, le=65535)
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["http://localhost:3000", "http://127.0.0.1:3000"]
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cookie_secure: bool = False
+
+    # Secrets
+    secret_key: str | None = None
+
+    # Seeding
+    dreamer_admin_email: str | None = None
+    dreamer_admin_password: str | None = None
+    auto_seed: bool = True
+
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _production_needs_secret(self) -> Settings:
+        if self.dreamer_env == "production":
+            if self.secret_key is None or self.secret_key.strip().lower() in (
+                DEFAULT_SECRET_PLACEHOLDERS
+            ):
+                raise ConfigError("SECRET_KEY must be set to a random value in production")
+            if len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+            if self.database_url is None:
+                raise ConfigError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        """True when the service runs its own PostgreSQL (no DATABASE_URL given)."""
+        return self.database_url is None
+
+    def resolved_secret_key(self) -> str:
+        """The signing secret: configured, or generated once and kept in DREAMER_HOME."""
+        if self.secret_key:
+            return self.secret_key
+        return _development_secret(self.dreamer_home)
+
+
+def _development_secret(home: Path) -> str:
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

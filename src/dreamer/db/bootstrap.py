@@ -1,0 +1,97 @@
+"""Create the two roles and the database on a server we administer (embedded or test cluster).
+
+``dreamer_owner`` owns the database and every object in it and runs migrations.
+``dreamer_app`` is what the API logs in as: no superuser, no BYPASSRLS, owns nothing, and a
+statement timeout so a runaway query cannot hold a connection forever. On a server we do not
+administer (``DATABASE_URL`` given), an operator runs the equivalent SQL once; the README shows it.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from dreamer.db.embedded import APP_ROLE, OWNER_ROLE
+
+
+async def _set_password(conn: asyncpg.Connection, role: str, password: str) -> None:
+    # Utility statements take no bind parameters: quote server-side with format(%I, %L).
+    statement = await conn.fetchval("select format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, password)
+    await conn.execute(statement)
+
+
+async def ensure_roles(
+    conn: asyncpg.Connection,
+    *,
+    owner_password: str | None,
+    app_password: str | None,
+    statement_timeout_ms: int = 15_000,
+) -> None:
+    """Create or correct both roles (idempotent); ``conn`` must be a superuser's."""
+    for role in (OWNER_ROLE, APP_ROLE):
+        exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", role)
+        if not exists:
+            await conn.execute(await conn.fetchval("select format('CREATE ROLE %I', $1::text)", role))
+    await conn.execute(
+        f"ALTER ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
+    )
+    await conn.execute(
+        f"ALTER ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+    )
+    timeout = await conn.fetchval(
+        "select format('ALTER ROLE %I SET statement_timeout = %L', $1::text, $2::text)",
+        APP_ROLE,
+        f"{int(statement_timeout_ms)}ms",
+    )
+    await conn.execute(timeout)
+    await conn.execute(
+        f"ALTER ROLE {APP_ROLE} SET idle_in_transaction_session_timeout = '60s'"
+    )
+    if owner_password is not None:
+        await _set_password(conn, OWNER_ROLE, owner_password)
+    if app_password is not None:
+        await _set_password(conn, APP_ROLE, app_password)
+
+
+async def ensure_database(conn: asyncpg.Connection, database: str, *, template: str = "template0") -> bool:
+    """Create ``database`` owned by the owner role; returns True when it was created."""
+    exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
+    if exists:
+        return False
+    await conn.execute(
+        await conn.fetchval(
+            "select format('CREATE DATABASE %I OWNER %I TEMPLATE %I ENCODING ''UTF8''', $1::text, $2::text, $3::text)",
+            database,
+            OWNER_ROLE,
+            template,
+        )
+    )
+    await conn.execute(
+        await conn.fetchval(
+            "select format('REVOKE ALL ON DATABASE %I FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $1::text, $2::text)",
+            database,
+            APP_ROLE,
+        )
+    )
+    return True
+
+
+async def provision(
+    superuser_dsn: str,
+    database: str,
+    *,
+    owner_password: str | None,
+    app_password: str | None,
+    statement_timeout_ms: int = 15_000,
+) -> bool:
+    """Roles plus database in one call; returns True when the database is new."""
+    conn = await asyncpg.connect(superuser_dsn)
+    try:
+        await ensure_roles(
+            conn,
+            owner_password=owner_password,
+            app_password=app_password,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+        return await ensure_database(conn, database)
+    finally:
+        await conn.close()

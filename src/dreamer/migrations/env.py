@@ -1,0 +1,57 @@
+"""Alembic environment: runs as the schema owner over asyncpg.
+
+The URL comes from ``config.attributes["url"]`` (set by ``dreamer.db.migrate``) so no
+credentials live in an ini file. Partitions of the monthly tables are created at run time and
+are not part of the models, so autogenerate/``alembic check`` skips them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from dreamer.models import metadata
+
+_PARTITION = re.compile(r"^(audit_logs|analytics_events)_(default|\d{4}_\d{2})$")
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    if type_ == "table" and name is not None and _PARTITION.match(name):
+        return False
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        include_object=include_object,
+        compare_type=True,
+        transaction_per_migration=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run() -> None:
+    url = context.config.attributes["url"]
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(_configure)
+    await engine.dispose()
+
+
+def main() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+    else:
+        asyncio.run(_run())
+
+
+main()

@@ -1,0 +1,82 @@
+"""leads and lead_activities."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dreamer.models.base import (
+    Base,
+    LeadSource,
+    LeadStatus,
+    created_at,
+    jsonb_array,
+    jsonb_object,
+    metadata_column,
+    pg_enum,
+    updated_at,
+    uuid_pk,
+)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("idx_leads_email", "email_normalized"),
+        Index("idx_leads_status", "status"),
+        Index("idx_leads_created_at", text("created_at DESC")),
+        Index("idx_leads_user_id", "user_id"),
+        Index("idx_leads_assigned_to", "assigned_to"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(Text, nullable=False)
+    email_normalized: Mapped[str | None] = mapped_column(
+        Text, Computed("lower(btrim(email))", persisted=True)
+    )
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+    inquiry_type: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[LeadStatus] = mapped_column(
+        pg_enum(LeadStatus, "lead_status"), nullable=False, server_default="new"
+    )
+    source: Mapped[LeadSource] = mapped_column(
+        pg_enum(LeadSource, "lead_source"), nullable=False, server_default="website"
+    )
+    source_details: Mapped[dict[str, Any]] = jsonb_object()
+    assigned_to: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    score: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    tags: Mapped[list[Any]] = jsonb_array()
+    conversion_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = metadata_column()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class LeadActivity(Base):
+    __tablename__ = "lead_activities"
+    __table_args__ = (
+        Index("idx_lead_activities_lead_id", "lead_id", text("created_at DESC")),
+        Index("idx_lead_activities_user_id", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    lead_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("leads.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    activity_type: Mapped[str] = mapped_column(Text, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = metadata_column()
+    created_at: Mapped[datetime] = created_at()
