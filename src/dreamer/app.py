@@ -1,0 +1,120 @@
+"""The FastAPI application: middleware, routers, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from starlette.responses import RedirectResponse, Response
+
+from dreamer import __version__
+from dreamer.catalog.router import router as catalog_router
+from dreamer.core.config import Settings, get_settings
+from dreamer.core.errors import NotFound, ServiceUnavailable, install_error_handlers
+from dreamer.core.http import RequestInfoMiddleware, parse_networks
+from dreamer.core.logging import configure_logging
+from dreamer.core.responses import JSONResponse
+from dreamer.db.migrate import head_revision
+from dreamer.db.session import Database
+
+log = logging.getLogger("dreamer")
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+The backend of Dreamer AI Solutions' website.
+
+Success bodies are `{"success": true, "data": …, "meta": {…}}` with camelCase field names
+(snake_case is accepted on input); errors are RFC 7807 `application/problem+json`.
+Requests to `/api/<path>` are redirected (308) to `/api/v1/<path>`.
+"""
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(catalog_router)
+    return api
+
+
+def _ops_router() -> APIRouter:
+    ops = APIRouter(tags=["operations"])
+
+    @ops.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """The process is alive (no dependencies checked)."""
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @ops.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """The database is reachable and migrated to this build's schema version."""
+        db: Database = request.app.state.db
+        try:
+            async with db.engine.connect() as conn:
+                version = await conn.scalar(text("select schema_version()"))
+        except Exception as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            raise ServiceUnavailable("The database is not reachable") from None
+        expected = head_revision()
+        if version != expected:
+            raise ServiceUnavailable(f"Schema at {version}, this build needs {expected}")
+        return JSONResponse({"status": "ready", "schema": version})
+
+    @ops.api_route(
+        "/api/{path:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+        include_in_schema=False,
+    )
+    async def legacy_redirect(request: Request, path: str) -> Response:
+        if path == "v1" or path.startswith("v1/"):
+            raise NotFound("No such endpoint")
+        target = f"{API_PREFIX}/{path}"
+        if request.url.query:
+            target += f"?{request.url.query}"
+        return RedirectResponse(target, status_code=308)
+
+    return ops
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    if settings.database_url is None:
+        raise RuntimeError("create_app needs DATABASE_URL; `dreamer serve` sets it up")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Dreamer API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        default_response_class=JSONResponse,
+    )
+    app.state.settings = settings
+    app.state.secret_key = settings.resolved_secret_key()
+    app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    install_error_handlers(app)
+    app.include_router(_api_router())
+    app.include_router(_ops_router())
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Visitor-Id", "X-Request-Id",
+                       "Idempotency-Key", "X-CSRF-Token"],
+        expose_headers=["X-Request-Id", "Retry-After"],
+    )
+    app.add_middleware(
+        RequestInfoMiddleware,
+        trusted_proxies=parse_networks(settings.trusted_proxies),
+        max_body_bytes=settings.max_body_bytes,
+        cookie_secure=settings.cookie_secure,
+    )
+    return app

@@ -1,0 +1,201 @@
+"""``dreamer``: serve, db, migrate, seed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from dreamer.core.config import Settings, get_settings
+from dreamer.db import migrate as migrations
+from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
+from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
+from dreamer.db.urls import redact
+
+app = typer.Typer(help="Dreamer: backend of Dreamer AI Solutions.", no_args_is_help=True)
+db_app = typer.Typer(help="The embedded PostgreSQL server (used when DATABASE_URL is unset).")
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(1)
+
+
+def _owner_url(target: DatabaseTarget) -> str:
+    if target.owner_url is None:
+        raise _fail("DATABASE_OWNER_URL is not set: migrations and seeding need the owner role")
+    return target.owner_url
+
+
+def _migrate(target: DatabaseTarget) -> None:
+    owner = _owner_url(target)
+    migrations.upgrade(owner)
+    asyncio.run(migrations.ensure_partitions(owner))
+
+
+def _seed(settings: Settings, target: DatabaseTarget, *, demo: bool, only_if_empty: bool) -> None:
+    from dreamer.seed.runner import run_seed
+
+    report = asyncio.run(
+        run_seed(settings, _owner_url(target), demo=demo, only_if_empty=only_if_empty)
+    )
+    if report is None:
+        return
+    typer.echo(
+        f"Seeded: {report.services_created} services, {report.demo_created} demo records"
+        + (", super_admin created" if report.admin_created else "")
+    )
+    if report.admin_password:
+        typer.secho(
+            f"\n  Admin login: {report.admin_email}\n  Password:    {report.admin_password}\n"
+            "  (shown once; change it after signing in)\n",
+            fg=typer.colors.YELLOW,
+        )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (WORKERS)")] = None,
+    migrate: Annotated[bool, typer.Option(help="Apply migrations first")] = True,
+) -> None:
+    """Run the API (starting the embedded PostgreSQL when DATABASE_URL is unset)."""
+    import uvicorn
+
+    settings = get_settings()
+    try:
+        target = resolve(settings)
+    except EmbeddedPostgresError as exc:
+        raise _fail(f"embedded PostgreSQL: {exc}") from None
+    try:
+        if migrate and target.owner_url:
+            _migrate(target)
+        if target.server is not None and settings.auto_seed:
+            _seed(settings, target, demo=True, only_if_empty=True)
+        # Worker processes inherit the resolved database and secret through the environment.
+        os.environ["DATABASE_URL"] = target.app_url
+        if target.owner_url:
+            os.environ["DATABASE_OWNER_URL"] = target.owner_url
+        os.environ["SECRET_KEY"] = settings.resolved_secret_key()
+        bind_host, bind_port = host or settings.host, port or settings.port
+        shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
+        typer.secho(
+            f"Dreamer API on http://{shown_host}:{bind_port}  —  docs: "
+            f"http://{shown_host}:{bind_port}/docs",
+            fg=typer.colors.GREEN,
+        )
+        uvicorn.run(
+            "dreamer.app:create_app",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers or settings.workers,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,
+            server_header=False,
+        )
+    finally:
+        target.close()
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    check: Annotated[bool, typer.Option(help="Only check models against the schema")] = False,
+) -> None:
+    """Apply migrations as the owner role (``--check``: fail on drift)."""
+    target = resolve(get_settings())
+    try:
+        if check:
+            migrations.check(_owner_url(target))
+            typer.echo("schema matches the models")
+            return
+        owner = _owner_url(target)
+        migrations.upgrade(owner, revision)
+        asyncio.run(migrations.ensure_partitions(owner))
+        typer.echo(f"migrated to {revision}")
+    finally:
+        target.close()
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option(help="Also add demo case studies, testimonials, pages")] = False,
+) -> None:
+    """Create the super_admin and the default services (idempotent)."""
+    settings = get_settings()
+    target = resolve(settings)
+    try:
+        _migrate(target)
+        _seed(settings, target, demo=demo, only_if_empty=False)
+    finally:
+        target.close()
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded server in the background (until ``dreamer db stop``)."""
+    settings = get_settings()
+    target = start_embedded(settings, detached=True)
+    typer.echo(f"running: {redact(target.app_url)}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    stopped = embedded_server(get_settings()).stop()
+    typer.echo("stopped" if stopped else "not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Where the embedded server lives and whether it runs (exit 3 when stopped)."""
+    server = embedded_server(get_settings())
+    status = server.status()
+    for key, value in status.items():
+        typer.echo(f"{key}: {value}")
+    if not status["running"]:
+        raise typer.Exit(3)
+
+
+@db_app.command("url")
+def db_url(
+    owner: Annotated[bool, typer.Option("--owner", help="The owner role's URL")] = False,
+) -> None:
+    """Print the connection URL of the app role (or the owner's) on the last line."""
+    settings = get_settings()
+    if settings.database_url:
+        url = settings.database_owner_url if owner else settings.database_url
+        if url is None:
+            raise _fail("DATABASE_OWNER_URL is not set")
+        typer.echo(url)
+        return
+    server = embedded_server(settings)
+    if not server.initialized:
+        raise _fail("the embedded server was never started: run `dreamer db start`")
+    typer.echo(server.url(OWNER_ROLE) if owner else server.url())
+
+
+@db_app.command("psql")
+def db_psql(
+    owner: Annotated[bool, typer.Option("--owner/--app", help="Connect as owner or app role")] = True,
+) -> None:
+    """Open psql on the embedded database."""
+    settings = get_settings()
+    target = start_embedded(settings, detached=True)
+    assert target.server is not None
+    args, env = target.server.psql_command(OWNER_ROLE if owner else "dreamer_app")
+    raise typer.Exit(subprocess.call(args, env=env))  # noqa: S603 - fixed binary
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,193 @@
+"""Per-request facts every layer needs: request id, client IP, user agent, visitor id.
+
+A pure ASGI middleware (cheaper than BaseHTTPMiddleware) that also refuses oversized bodies with
+413 before the app reads them. Client IPs come from ``X-Forwarded-For`` only when the direct
+peer is a configured trusted proxy; the right-most address not itself trusted is the client.
+Anonymous visitors are told apart by ``X-Visitor-Id`` (API clients) or a random 128-bit
+``dreamer_vid`` cookie the service sets (browsers), HttpOnly and SameSite=Lax.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dreamer.core.errors import PayloadTooLarge, problem_response
+
+VISITOR_COOKIE = "dreamer_vid"
+VISITOR_HEADER = b"x-visitor-id"
+VISITOR_MAX_AGE = 365 * 24 * 3600
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_VISITOR_ID = re.compile(r"^[0-9a-f]{32}$")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    request_id: str
+    ip: str | None
+    user_agent: str | None
+    visitor_id: str
+
+
+def normalise_visitor_id(raw: str | None) -> str | None:
+    """Accept a UUID in any common spelling; return 32 lowercase hex digits or None."""
+    if not raw:
+        return None
+    candidate = raw.strip().lower().replace("-", "")
+    return candidate if _VISITOR_ID.match(candidate) else None
+
+
+def parse_networks(entries: list[str]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
+    ip = _valid_ip(peer) if peer else None
+    if ip is None or not trusted or not forwarded_for:
+        return ip
+
+    def is_trusted(addr: str) -> bool:
+        parsed = ipaddress.ip_address(addr)
+        return any(parsed in net for net in trusted)
+
+    if not is_trusted(ip):
+        return ip
+    for hop in reversed(forwarded_for.split(",")):
+        hop_ip = _valid_ip(hop)
+        if hop_ip is None:
+            return ip  # a malformed hop: stop trusting the chain
+        ip = hop_ip
+        if not is_trusted(hop_ip):
+            break
+    return ip
+
+
+class RequestInfoMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: tuple[Network, ...] = (),
+        max_body_bytes: int = 1_048_576,
+        cookie_secure: bool = False,
+    ) -> None:
+        self.app = app
+        self.trusted = trusted_proxies
+        self.max_body = max_body_bytes
+        self.cookie_secure = cookie_secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")
+        if not _REQUEST_ID.match(request_id):
+            request_id = uuid.uuid4().hex
+        visitor = normalise_visitor_id(headers.get(VISITOR_HEADER, b"").decode("latin-1"))
+        set_cookie = False
+        if visitor is None:
+            visitor = normalise_visitor_id(_cookie(headers.get(b"cookie"), VISITOR_COOKIE))
+            if visitor is None:
+                visitor, set_cookie = uuid.uuid4().hex, True
+        peer = scope.get("client")
+        info = ClientInfo(
+            request_id=request_id,
+            ip=client_ip(
+                peer[0] if peer else None,
+                headers.get(b"x-forwarded-for", b"").decode("latin-1") or None,
+                self.trusted,
+            ),
+            user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:1000] or None,
+            visitor_id=visitor,
+        )
+        state = scope.setdefault("state", {})
+        state["client"] = info
+        state["request_id"] = request_id
+
+        extra_headers: list[tuple[bytes, bytes]] = [
+            (b"x-request-id", request_id.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        ]
+        if set_cookie:
+            extra_headers.append((b"set-cookie", self._visitor_cookie(visitor)))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + extra_headers
+            await send(message)
+
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await self._too_large(scope, receive, send_with_headers)
+            return
+        await self.app(scope, self._limited(receive), send_with_headers)
+
+    def _visitor_cookie(self, visitor: str) -> bytes:
+        parts = [
+            f"{VISITOR_COOKIE}={visitor}",
+            "Path=/",
+            f"Max-Age={VISITOR_MAX_AGE}",
+            "HttpOnly",
+            "SameSite=Lax",
+        ]
+        if self.cookie_secure:
+            parts.append("Secure")
+        return "; ".join(parts).encode()
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+        limit = self.max_body
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise PayloadTooLarge(f"The body must be at most {limit} bytes")
+            return message
+
+        return wrapped
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.requests import Request
+
+        response = problem_response(
+            Request(scope, receive),
+            413,
+            "payload-too-large",
+            "Request body too large",
+            f"The body must be at most {self.max_body} bytes",
+        )
+        await response(scope, receive, send)
+
+
+def _cookie(raw: bytes | None, name: str) -> str | None:
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw.decode("latin-1"))
+    except Exception:  # a malformed Cookie header is the client's problem, not a 500
+        return None
+    morsel: Any = jar.get(name)
+    return morsel.value if morsel is not None else None

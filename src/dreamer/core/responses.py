@@ -1,0 +1,69 @@
+"""The public response contract: ``{"success": true, "data": …, "meta": {…}}`` in camelCase."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from starlette.responses import Response
+
+T = TypeVar("T")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def json_bytes(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class ApiModel(BaseModel):
+    """Base of every API schema: camelCase on the wire, snake_case accepted on input."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, from_attributes=True
+    )
+
+
+class InputModel(ApiModel):
+    """Request bodies: unknown fields are refused, so nothing can be mass-assigned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageMeta(ApiModel):
+    page: int
+    limit: int
+    total: int
+    total_pages: int
+
+    @classmethod
+    def of(cls, page: int, limit: int, total: int) -> PageMeta:
+        return cls(page=page, limit=limit, total=total, total_pages=math.ceil(total / limit))
+
+
+class Envelope(ApiModel, Generic[T]):
+    """Documents the success body in OpenAPI; ``ok()`` builds it without re-validation."""
+
+    success: bool = True
+    data: T
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
+
+
+def ok(data: Any, meta: BaseModel | dict[str, Any] | None = None, status: int = 200) -> JSONResponse:
+    if isinstance(meta, BaseModel):
+        meta = meta.model_dump(mode="json", by_alias=True)
+    return JSONResponse({"success": True, "data": data, "meta": meta or {}}, status_code=status)

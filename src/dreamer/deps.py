@@ -1,0 +1,82 @@
+"""FastAPI dependencies shared by every router: who is asking, and the request transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.core.errors import Forbidden, Unauthorized
+from dreamer.core.http import ClientInfo
+from dreamer.core.security import InvalidToken, decode_access_token
+from dreamer.db.session import ANONYMOUS, Database, RequestContext
+
+ACCESS_COOKIE = "dreamer_at"
+ROLES = frozenset({"visitor", "client", "admin", "super_admin"})
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <access token>'")
+        return token.strip()
+    return request.cookies.get(ACCESS_COOKIE) or None
+
+
+async def get_context(request: Request) -> RequestContext:
+    """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
+    client: ClientInfo = request.state.client
+    base = {
+        "visitor_id": client.visitor_id,
+        "ip": client.ip,
+        "user_agent": client.user_agent,
+        "request_id": client.request_id,
+    }
+    token = _bearer(request)
+    if token is None:
+        return RequestContext(role=ANONYMOUS, **base)
+    try:
+        claims = decode_access_token(request.app.state.secret_key, token)
+    except InvalidToken:
+        raise Unauthorized("The access token is invalid or expired") from None
+    if claims.role not in ROLES:
+        raise Unauthorized("The access token is invalid or expired")
+    return RequestContext(
+        user_id=claims.user_id, role=claims.role, session_id=claims.session_id, **base
+    )
+
+
+Context = Annotated[RequestContext, Depends(get_context)]
+
+
+async def _transaction(request: Request, ctx: Context) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async with db.transaction(ctx) as session:
+        yield session
+
+
+# scope="function": the transaction commits (or rolls back) before the response is sent, so a
+# failed commit becomes an error response rather than hiding behind a 200.
+DbSession = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+
+
+async def require_user(ctx: Context) -> RequestContext:
+    if not ctx.is_authenticated:
+        raise Unauthorized()
+    return ctx
+
+
+async def require_staff(ctx: Context) -> RequestContext:
+    if not ctx.is_authenticated:
+        raise Unauthorized()
+    if not ctx.is_staff:
+        raise Forbidden("Staff only")
+    return ctx
+
+
+SignedIn = Annotated[RequestContext, Depends(require_user)]
+Staff = Annotated[RequestContext, Depends(require_staff)]

@@ -1,0 +1,1 @@
+"""Seeding: the first super_admin, the default catalogue, and demo content (``--demo``)."""
