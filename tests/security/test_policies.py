@@ -1,0 +1,326 @@
+"""Row Level Security per table and per actor, exercised as dreamer_app.
+
+Fixture data (written as the owner): clients A and B, an admin, a super_admin, and in every
+table a row that belongs to A (or is public/non-public content). Each check runs in a
+transaction that is rolled back, with the request context set exactly as the API sets it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+
+from tests.conftest import act_as
+
+VISITOR = "a" * 32
+OTHER_VISITOR = "b" * 32
+
+
+@dataclass(frozen=True)
+class World:
+    a: uuid.UUID
+    b: uuid.UUID
+    admin: uuid.UUID
+    super_admin: uuid.UUID
+    rows: dict[str, uuid.UUID]
+
+
+async def _user(conn: asyncpg.Connection, email: str, role: str) -> uuid.UUID:
+    return await conn.fetchval(
+        "insert into users (email, first_name, last_name, role, status, email_verified) "
+        "values ($1, 'F', 'L', $2, 'active', true) returning id",
+        email,
+        role,
+    )
+
+
+async def build_world(conn: asyncpg.Connection) -> World:
+    a = await _user(conn, "a@example.com", "client")
+    b = await _user(conn, "b@example.com", "client")
+    admin = await _user(conn, "admin@example.com", "admin")
+    sup = await _user(conn, "super@example.com", "super_admin")
+    rows: dict[str, uuid.UUID] = {}
+    one = conn.fetchval
+    rows["user_sessions"] = await one(
+        "insert into user_sessions (user_id, session_token, expires_at) "
+        "values ($1, 'h1', now() + interval '1 day') returning id", a)
+    rows["services"] = await one(
+        "insert into services (name, slug) values ('Live', 'live') returning id")
+    rows["services_inactive"] = await one(
+        "insert into services (name, slug, is_active) values ('Old', 'old', false) returning id")
+    rows["service_bookings"] = await one(
+        "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes) "
+        "values ($1, $2, now() + interval '3 days', 60) returning id", a, rows["services"])
+    rows["leads"] = await one(
+        "insert into leads (user_id, email) values ($1, 'a@example.com') returning id", a)
+    rows["lead_activities"] = await one(
+        "insert into lead_activities (lead_id, activity_type) values ($1, 'note') returning id",
+        rows["leads"])
+    rows["case_studies"] = await one(
+        "insert into case_studies (title, slug, status, published_at) "
+        "values ('P', 'p', 'published', now() - interval '1 hour') returning id")
+    rows["case_studies_draft"] = await one(
+        "insert into case_studies (title, slug) values ('D', 'd') returning id")
+    rows["testimonials"] = await one(
+        "insert into testimonials (client_name, content) values ('C', 'Great') returning id")
+    rows["testimonials_inactive"] = await one(
+        "insert into testimonials (client_name, content, is_active) values ('C', 'Hm', false) "
+        "returning id")
+    rows["content_pages"] = await one(
+        "insert into content_pages (title, slug, content, status, published_at) "
+        "values ('H', 'home', '{}', 'published', now() - interval '1 hour') returning id")
+    rows["content_pages_draft"] = await one(
+        "insert into content_pages (title, slug, content) values ('X', 'x', '{}') returning id")
+    rows["content_pages_scheduled"] = await one(
+        "insert into content_pages (title, slug, content, status, published_at) "
+        "values ('S', 's', '{}', 'published', now() + interval '1 day') returning id")
+    rows["chat_conversations"] = await one(
+        "insert into chat_conversations (user_id) values ($1) returning id", a)
+    rows["chat_messages"] = await one(
+        "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'hi') "
+        "returning id", rows["chat_conversations"])
+    rows["visitor_conversation"] = await one(
+        "insert into chat_conversations (session_id) values ($1) returning id", VISITOR)
+    rows["newsletter_subscriptions"] = await one(
+        "insert into newsletter_subscriptions (email, user_id) values ('a@example.com', $1) "
+        "returning id", a)
+    rows["analytics_events"] = await one(
+        "insert into analytics_events (user_id, event_type) values ($1, 'page_view') returning id",
+        a)
+    await conn.execute(
+        "select set_config('app.user_id', $1, false); "
+        "select record_audit_event('auth.login', 'users', $1::uuid); "
+        "select set_config('app.user_id', '', false)".replace("$1", f"'{a}'")
+    )
+    rows["users"] = a
+    return World(a, b, admin, sup, rows)
+
+
+@pytest.fixture
+async def world(owner_conn: asyncpg.Connection) -> World:
+    return await build_world(owner_conn)
+
+
+@pytest.fixture
+async def tx(app_conn: asyncpg.Connection, world: World) -> AsyncIterator[asyncpg.Connection]:
+    transaction = app_conn.transaction()
+    await transaction.start()
+    yield app_conn
+    await transaction.rollback()
+
+
+ACTORS = ("anonymous", "visitor", "client_a", "client_b", "admin", "super_admin")
+
+
+async def become(conn: asyncpg.Connection, world: World, actor: str) -> None:
+    if actor == "anonymous":
+        await act_as(conn)
+    elif actor == "visitor":
+        await act_as(conn, visitor_id=VISITOR)
+    elif actor == "client_a":
+        await act_as(conn, user_id=world.a, role="client")
+    elif actor == "client_b":
+        await act_as(conn, user_id=world.b, role="client")
+    elif actor == "admin":
+        await act_as(conn, user_id=world.admin, role="admin")
+    else:
+        await act_as(conn, user_id=world.super_admin, role="super_admin")
+
+
+# table (fixture row key) -> the actors who can SELECT that row.
+STAFF = {"admin", "super_admin"}
+PUBLIC = set(ACTORS)
+READ = {
+    "users": {"client_a"} | STAFF,
+    "user_sessions": {"client_a"} | STAFF,
+    "services": PUBLIC,
+    "services_inactive": STAFF,
+    "service_bookings": {"client_a"} | STAFF,
+    "leads": {"client_a"} | STAFF,
+    "lead_activities": STAFF,
+    "case_studies": PUBLIC,
+    "case_studies_draft": STAFF,
+    "testimonials": PUBLIC,
+    "testimonials_inactive": STAFF,
+    "content_pages": PUBLIC,
+    "content_pages_draft": STAFF,
+    "content_pages_scheduled": STAFF,
+    "chat_conversations": {"client_a"} | STAFF,
+    "chat_messages": {"client_a"} | STAFF,
+    "visitor_conversation": {"visitor"} | STAFF,
+    "newsletter_subscriptions": {"client_a"} | STAFF,
+    "analytics_events": STAFF,
+}
+TABLE_OF = {
+    "services_inactive": "services",
+    "case_studies_draft": "case_studies",
+    "testimonials_inactive": "testimonials",
+    "content_pages_draft": "content_pages",
+    "content_pages_scheduled": "content_pages",
+    "visitor_conversation": "chat_conversations",
+}
+# Rows an actor may change (UPDATE and DELETE are checked separately below).
+UPDATE = {
+    "users": {"client_a"} | STAFF,
+    "user_sessions": {"client_a"} | STAFF,
+    "services": STAFF,
+    "service_bookings": {"client_a"} | STAFF,
+    "leads": STAFF,
+    "lead_activities": STAFF,
+    "case_studies": STAFF,
+    "testimonials": STAFF,
+    "content_pages": STAFF,
+    "chat_conversations": {"client_a"} | STAFF,
+    "chat_messages": STAFF,
+    "visitor_conversation": {"visitor"} | STAFF,
+    "newsletter_subscriptions": {"client_a"} | STAFF,
+}
+DELETE = {
+    "user_sessions": {"client_a"} | STAFF,
+    "services_inactive": STAFF,
+    "leads": STAFF,
+    "lead_activities": STAFF,
+    "case_studies_draft": STAFF,
+    "testimonials": STAFF,
+    "content_pages_draft": STAFF,
+    "chat_conversations": {"client_a"} | STAFF,
+    "chat_messages": {"client_a"} | STAFF,
+    "visitor_conversation": {"visitor"} | STAFF,
+    "newsletter_subscriptions": STAFF,
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("key", sorted(READ))
+async def test_select(tx: asyncpg.Connection, world: World, key: str, actor: str) -> None:
+    await become(tx, world, actor)
+    table = TABLE_OF.get(key, key)
+    visible = await tx.fetchval(f"select count(*) from {table} where id = $1", world.rows[key])
+    assert bool(visible) == (actor in READ[key])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("key", sorted(UPDATE))
+async def test_update(tx: asyncpg.Connection, world: World, key: str, actor: str) -> None:
+    await become(tx, world, actor)
+    table = TABLE_OF.get(key, key)
+    column = {"users": "phone", "user_sessions": "user_agent", "service_bookings": "notes",
+              "leads": "company", "lead_activities": "description", "chat_messages": "model_used",
+              "newsletter_subscriptions": "tags", "chat_conversations": "title"}.get(table, "metadata")
+    value = "'[]'::jsonb" if column == "tags" else (
+        "'{\"x\": 1}'::jsonb" if column == "metadata" else "'changed'")
+    status = await tx.execute(f"update {table} set {column} = {value} where id = $1",
+                              world.rows[key])
+    assert (status == "UPDATE 1") == (actor in UPDATE[key])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("key", sorted(DELETE))
+async def test_delete(tx: asyncpg.Connection, world: World, key: str, actor: str) -> None:
+    await become(tx, world, actor)
+    table = TABLE_OF.get(key, key)
+    status = await tx.execute(f"delete from {table} where id = $1", world.rows[key])
+    assert (status == "DELETE 1") == (actor in DELETE[key])
+
+
+async def test_audit_logs_visible_to_own_actor_and_staff(tx: asyncpg.Connection, world: World) -> None:
+    await become(tx, world, "client_a")
+    own = await tx.fetchval("select count(*) from audit_logs")
+    await become(tx, world, "client_b")
+    other = await tx.fetchval("select count(*) from audit_logs")
+    await become(tx, world, "admin")
+    everything = await tx.fetchval("select count(*) from audit_logs")
+    assert own == 1 and other == 0 and everything > own
+
+
+# -- inserts ------------------------------------------------------------------------------------
+
+
+async def _try(tx: asyncpg.Connection, sql: str, *args: object) -> bool:
+    try:
+        async with tx.transaction():  # a savepoint: a refusal does not end the test transaction
+            await tx.execute(sql, *args)
+    except asyncpg.InsufficientPrivilegeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_anyone_may_insert_public_submissions(
+    tx: asyncpg.Connection, world: World, actor: str
+) -> None:
+    await become(tx, world, actor)
+    assert await _try(tx, "insert into leads (email) values ('x@example.com')")
+    assert await _try(tx, "insert into newsletter_subscriptions (email) values ('n@example.com')")
+    assert await _try(tx, "insert into analytics_events (event_type) values ('page_view')")
+
+
+async def test_visitor_may_start_and_write_own_chat(tx: asyncpg.Connection, world: World) -> None:
+    await become(tx, world, "visitor")
+    conversation = uuid.uuid4()
+    assert await _try(
+        tx, "insert into chat_conversations (id, session_id) values ($1, $2)", conversation, VISITOR
+    )
+    assert await _try(
+        tx, "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
+        conversation,
+    )
+    assert not await _try(
+        tx, "insert into chat_conversations (session_id) values ($1)", OTHER_VISITOR
+    )
+    assert not await _try(
+        tx, "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
+        world.rows["chat_conversations"],
+    )
+
+
+@pytest.mark.parametrize(("actor", "allowed"), [("anonymous", False), ("client_a", True),
+                                                 ("client_b", False), ("admin", True)])
+async def test_bookings_only_for_oneself(
+    tx: asyncpg.Connection, world: World, actor: str, allowed: bool
+) -> None:
+    await become(tx, world, actor)
+    ok = await _try(
+        tx,
+        "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes) "
+        "values ($1, $2, now() + interval '10 days', 30)",
+        world.a,
+        world.rows["services"],
+    )
+    assert ok == allowed
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "visitor", "client_a"])
+async def test_non_staff_cannot_write_content(
+    tx: asyncpg.Connection, world: World, actor: str
+) -> None:
+    await become(tx, world, actor)
+    assert not await _try(tx, "insert into services (name, slug) values ('N', 'n')")
+    assert not await _try(tx, "insert into case_studies (title, slug) values ('N', 'n')")
+    assert not await _try(tx, "insert into testimonials (client_name, content) values ('N', 'n')")
+    assert not await _try(
+        tx, "insert into content_pages (title, slug, content) values ('N', 'n', '{}')"
+    )
+    assert not await _try(
+        tx, "insert into lead_activities (lead_id, activity_type) values ($1, 'x')",
+        world.rows["leads"],
+    )
+
+
+async def test_lead_cannot_be_attributed_to_someone_else(tx: asyncpg.Connection, world: World) -> None:
+    await become(tx, world, "client_b")
+    assert not await _try(tx, "insert into leads (email, user_id) values ('x@example.com', $1)",
+                          world.a)
+
+
+async def test_claimed_role_without_matching_account_grants_nothing(
+    tx: asyncpg.Connection, world: World
+) -> None:
+    # A bug that sets app.role = 'admin' for client A must not open staff rows.
+    await act_as(tx, user_id=world.a, role="admin")
+    assert await tx.fetchval("select count(*) from users") == 1  # only their own
+    assert await tx.fetchval("select count(*) from services where not is_active") == 0
