@@ -50,7 +50,7 @@ class Cluster:
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class ClonedDatabase:
     name: str
     app_url: str
     owner_url: str
@@ -96,7 +96,7 @@ async def _prepare_template(c: Cluster) -> None:
     await migrate.ensure_partitions(owner_url)
 
 
-async def clone_database(c: Cluster) -> TestDatabase:
+async def clone_database(c: Cluster) -> ClonedDatabase:
     name = f"t_{os.getpid()}_{next(_counter)}"
     conn = await asyncpg.connect(c.superuser_url)
     try:
@@ -106,7 +106,7 @@ async def clone_database(c: Cluster) -> TestDatabase:
         await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
     finally:
         await conn.close()
-    return TestDatabase(name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name))
+    return ClonedDatabase(name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name))
 
 
 async def drop_database(c: Cluster, name: str) -> None:
@@ -118,27 +118,27 @@ async def drop_database(c: Cluster, name: str) -> None:
 
 
 @pytest.fixture
-async def fresh_db(cluster: Cluster) -> AsyncIterator[TestDatabase]:
+async def fresh_db(cluster: Cluster) -> AsyncIterator[ClonedDatabase]:
     db = await clone_database(cluster)
     yield db
     await drop_database(cluster, db.name)
 
 
 @pytest.fixture
-async def owner_conn(fresh_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
+async def owner_conn(fresh_db: ClonedDatabase) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(fresh_db.owner_url)
     yield conn
     await conn.close()
 
 
 @pytest.fixture
-async def app_conn(fresh_db: TestDatabase) -> AsyncIterator[asyncpg.Connection]:
+async def app_conn(fresh_db: ClonedDatabase) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(fresh_db.app_url)
     yield conn
     await conn.close()
 
 
-def make_settings(db: TestDatabase, home: Path, **overrides: object) -> Settings:
+def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "dreamer_env": "test",
         "dreamer_home": home,
@@ -152,7 +152,7 @@ def make_settings(db: TestDatabase, home: Path, **overrides: object) -> Settings
 
 
 @pytest.fixture
-def settings(fresh_db: TestDatabase, tmp_path: Path) -> Settings:
+def settings(fresh_db: ClonedDatabase, tmp_path: Path) -> Settings:
     return make_settings(fresh_db, tmp_path)
 
 

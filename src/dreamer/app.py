@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
 from dreamer import __version__
 from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
-from dreamer.core.errors import NotFound, ServiceUnavailable, install_error_handlers
+from dreamer.core.errors import ServiceUnavailable, install_error_handlers
 from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.responses import JSONResponse
@@ -37,6 +38,21 @@ def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(catalog_router)
     return api
+
+
+class LegacyPathConvertor(Convertor[str]):
+    """Any path under /api/ that is not already under /api/v1/ (those 404 or 405 normally)."""
+
+    regex = r"(?!v1(?:/|$)).+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("legacy", LegacyPathConvertor())
 
 
 def _ops_router() -> APIRouter:
@@ -63,13 +79,11 @@ def _ops_router() -> APIRouter:
         return JSONResponse({"status": "ready", "schema": version})
 
     @ops.api_route(
-        "/api/{path:path}",
+        "/api/{path:legacy}",
         methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
         include_in_schema=False,
     )
     async def legacy_redirect(request: Request, path: str) -> Response:
-        if path == "v1" or path.startswith("v1/"):
-            raise NotFound("No such endpoint")
         target = f"{API_PREFIX}/{path}"
         if request.url.query:
             target += f"?{request.url.query}"

@@ -9,6 +9,7 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from dreamer.core.config import Settings, get_settings
 from dreamer.db import migrate as migrations
@@ -197,5 +198,14 @@ def db_psql(
 def main() -> None:
     try:
         app()
+    except ValidationError as exc:  # configuration: name the variables, no traceback
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]).upper() or "configuration"
+            typer.secho(f"{field}: {error['msg']}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

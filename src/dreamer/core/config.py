@@ -19,7 +19,7 @@ DEFAULT_SECRET_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", 
 MIN_SECRET_LENGTH = 32
 
 
-class ConfigError(RuntimeError):
+class ConfigError(ValueError):
     """The configuration cannot be used; the message says which variable to fix."""
 
 

@@ -1,0 +1,107 @@
+"""The request context reaches PostgreSQL only as bound parameters, from trusted sources.
+
+Client A cannot become client B through anything the API reads from a request: a forged or
+tampered token is refused, and headers that flow into the context (user agent, visitor id,
+forwarded-for, request id) are data, never SQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from dreamer.core.http import client_ip, normalise_visitor_id, parse_networks
+from dreamer.core.security import encode_access_token
+from dreamer.db.session import Database, RequestContext
+from tests.conftest import ClonedDatabase
+
+SECRET = "test-secret-" + "x" * 40
+A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
+B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+INJECTION = f"x', true), set_config('app.user_id', '{B}', true), set_config('a.b', 'y"
+
+
+async def test_context_values_are_parameters_not_sql(fresh_db: ClonedDatabase) -> None:
+    db = Database(fresh_db.app_url, pool_size=1)
+    try:
+        ctx = RequestContext(user_id=A, role="client", user_agent=INJECTION, visitor_id=INJECTION,
+                             request_id=INJECTION)
+        async with db.transaction(ctx) as session:
+            row = (await session.execute(text(
+                "select current_setting('app.user_id') as uid,"
+                " current_setting('app.user_agent') as ua"
+            ))).one()
+        assert row.uid == str(A)
+        assert row.ua == INJECTION
+        # and the settings do not outlive the transaction on the pooled connection
+        async with db.engine.connect() as conn:
+            assert await conn.scalar(text("select current_setting('app.user_id', true)")) in ("", None)
+    finally:
+        await db.dispose()
+
+
+# {"alg": "none"} with B as subject and role admin, unsigned.
+ALG_NONE = (
+    "eyJhbGciOiJub25lIn0."
+    "eyJzdWIiOiIwMDAwMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDAwMGIiLCJyb2xlIjoiYWRtaW4ifQ."
+)
+
+
+def _token(user: uuid.UUID, role: str = "client", secret: str = SECRET) -> str:
+    return encode_access_token(secret, user_id=user, role=role, session_id=None,
+                               ttl=timedelta(minutes=5))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(_token(B, secret="another-secret-" + "y" * 40), id="wrong-key"),
+        pytest.param(ALG_NONE, id="alg-none"),
+        pytest.param(_token(A)[:-4] + "AAAA", id="tampered-signature"),
+        pytest.param(encode_access_token(SECRET, user_id=B, role="client", session_id=None,
+                                         ttl=timedelta(minutes=-1)), id="expired"),
+        pytest.param(_token(B, role="root"), id="unknown-role"),
+    ],
+)
+async def test_forged_tokens_are_refused(client: httpx.AsyncClient, token: str) -> None:
+    response = await client.get("/api/v1/services", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_headers_cannot_smuggle_sql_into_the_context(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    response = await client.get(
+        "/api/v1/services",
+        headers={
+            "User-Agent": INJECTION,
+            "X-Visitor-Id": INJECTION,
+            "X-Forwarded-For": f"{INJECTION}, 10.0.0.1",
+            "X-Request-Id": INJECTION,
+        },
+    )
+    assert response.status_code == 200
+
+
+def test_visitor_ids_are_normalised_or_refused() -> None:
+    assert normalise_visitor_id("3F2504E0-4F89-11D3-9A0C-0305E82C3301") == (
+        "3f2504e04f8911d39a0c0305e82c3301"
+    )
+    assert normalise_visitor_id(INJECTION) is None
+    assert normalise_visitor_id("") is None
+
+
+def test_forwarded_for_is_trusted_only_from_configured_proxies() -> None:
+    proxies = parse_networks(["10.0.0.0/8"])
+    assert client_ip("203.0.113.9", "198.51.100.1", proxies) == "203.0.113.9"
+    assert client_ip("10.0.0.2", "198.51.100.1", proxies) == "198.51.100.1"
+    assert client_ip("10.0.0.2", "198.51.100.1, 10.1.1.1", proxies) == "198.51.100.1"
+    assert client_ip("10.0.0.2", "evil, 198.51.100.1", proxies) == "198.51.100.1"
+    assert client_ip("10.0.0.2", "garbage", proxies) == "10.0.0.2"
+    assert client_ip("10.0.0.2", "198.51.100.1", ()) == "10.0.0.2"

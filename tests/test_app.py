@@ -1,0 +1,106 @@
+"""Cross-cutting HTTP behaviour: envelope, problems, redirects, health, visitor identity."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dreamer.core.http import VISITOR_COOKIE
+
+
+async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json()["status"] == "ok"
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "schema": "0003_security"}
+
+
+async def test_readyz_reports_an_unreachable_database(client: httpx.AsyncClient) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+    from dreamer.db.session import Database
+
+    await app.state.db.dispose()
+    app.state.db = Database("postgresql://dreamer_app:wrong@127.0.0.1:1/nowhere")
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+async def test_legacy_paths_redirect_permanently(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/api/services?page=2&limit=1")
+    assert response.status_code == 308
+    assert response.headers["location"] == "/api/v1/services?page=2&limit=1"
+
+
+async def test_unknown_v1_route_is_a_404_problem_not_a_redirect(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
+    response = await client.delete("/api/v1/services")
+    assert response.status_code == 405
+    assert response.json()["status"] == 405
+
+
+async def test_anonymous_visitor_gets_a_random_httponly_cookie(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{VISITOR_COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    value = cookie.split(";")[0].split("=")[1]
+    assert len(value) == 32 and int(value, 16) >= 0
+    # a returning visitor keeps their id
+    client.cookies.clear()
+    again = await client.get("/healthz", headers={"Cookie": f"{VISITOR_COOKIE}={value}"})
+    assert "set-cookie" not in again.headers
+
+
+async def test_visitor_header_replaces_the_cookie(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/healthz", headers={"X-Visitor-Id": "3F2504E0-4F89-11D3-9A0C-0305E82C3301"}
+    )
+    assert "set-cookie" not in response.headers
+
+
+async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-Id": "abc-123-def-456"})
+    assert given.headers["x-request-id"] == "abc-123-def-456"
+    forged = await client.get("/healthz", headers={"X-Request-Id": "bad id\n"})
+    assert forged.headers["x-request-id"] != "bad id"
+
+
+async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/services", content=b"x" * 2_000_000,
+                                  headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_invalid_bearer_token_is_a_401_problem(client: httpx.AsyncClient) -> None:
+    for header in ("Bearer not-a-jwt", "Basic dXNlcjpwdw==", "Bearer "):
+        response = await client.get("/api/v1/services", headers={"Authorization": header})
+        assert response.status_code == 401, header
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_cors_preflight_for_the_website_origin(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/api/v1/services",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    evil = await client.options(
+        "/api/v1/services",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in evil.headers
+
+
+async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/docs")).status_code == 200
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/v1/services" in schema["paths"]
