@@ -73,8 +73,9 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> N
 
 
 async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/services", content=b"x" * 2_000_000,
-                                  headers={"content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/services", content=b"x" * 2_000_000, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
 

@@ -24,8 +24,13 @@ async def test_seed_twice_changes_nothing(
     assert first is not None and first.admin_created and first.services_created == 4
     assert first.admin_password  # generated and reported once
     counts = await _counts(owner_conn)
-    assert counts == {"users": 1, "services": 4, "case_studies": 2, "testimonials": 3,
-                      "content_pages": 2}
+    assert counts == {
+        "users": 1,
+        "services": 4,
+        "case_studies": 2,
+        "testimonials": 3,
+        "content_pages": 2,
+    }
     second = await run_seed(settings, settings.database_owner_url, demo=True, only_if_empty=False)
     assert second is not None
     assert not second.admin_created and second.admin_password is None
@@ -36,19 +41,25 @@ async def test_seed_twice_changes_nothing(
     )
     assert admin is not None
     assert (admin["role"], admin["status"], admin["email_verified"]) == (
-        "super_admin", "active", True)
+        "super_admin",
+        "active",
+        True,
+    )
     assert admin["password_hash"].startswith("$argon2id$")
     assert Passwords().verify(admin["password_hash"], first.admin_password)
 
 
 async def test_admin_from_environment(settings: Settings, owner_conn: asyncpg.Connection) -> None:
     configured = settings.model_copy(
-        update={"dreamer_admin_email": "Boss@Dreamer.example",
-                "dreamer_admin_password": "a long enough passphrase"}
+        update={
+            "dreamer_admin_email": "Boss@Dreamer.example",
+            "dreamer_admin_password": "a long enough passphrase",
+        }
     )
     assert configured.database_owner_url
-    report = await run_seed(configured, configured.database_owner_url, demo=False,
-                            only_if_empty=False)
+    report = await run_seed(
+        configured, configured.database_owner_url, demo=False, only_if_empty=False
+    )
     assert report is not None and report.admin_password is None
     stored = await owner_conn.fetchrow("select email, password_hash from users")
     assert stored is not None and stored["email"] == "Boss@Dreamer.example"
@@ -62,8 +73,9 @@ async def test_automatic_seed_skips_a_used_database(
         "insert into users (email, first_name, last_name) values ('x@example.com', 'X', 'Y')"
     )
     assert settings.database_owner_url
-    assert await run_seed(settings, settings.database_owner_url, demo=True,
-                          only_if_empty=True) is None
+    assert (
+        await run_seed(settings, settings.database_owner_url, demo=True, only_if_empty=True) is None
+    )
     assert await owner_conn.fetchval("select count(*) from services") == 0
 
 
@@ -78,7 +90,9 @@ def test_passwords_have_no_72_byte_truncation(password: str) -> None:
 def test_legacy_bcrypt_hashes_verify_and_need_rehash() -> None:
     import bcrypt
 
-    legacy = bcrypt.hashpw(b"old-password", bcrypt.gensalt(rounds=4)).decode().replace("$2b$", "$2a$")
+    legacy = (
+        bcrypt.hashpw(b"old-password", bcrypt.gensalt(rounds=4)).decode().replace("$2b$", "$2a$")
+    )
     passwords = Passwords()
     assert passwords.verify(legacy, "old-password")
     assert not passwords.verify(legacy, "wrong")

@@ -121,8 +121,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Visitor-Id", "X-Request-Id",
-                       "Idempotency-Key", "X-CSRF-Token"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "X-Visitor-Id",
+            "X-Request-Id",
+            "Idempotency-Key",
+            "X-CSRF-Token",
+        ],
         expose_headers=["X-Request-Id", "Retry-After"],
     )
     app.add_middleware(

@@ -127,7 +127,9 @@ def migrate(
 
 @app.command()
 def seed(
-    demo: Annotated[bool, typer.Option(help="Also add demo case studies, testimonials, pages")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Also add demo case studies, testimonials, pages")
+    ] = False,
 ) -> None:
     """Create the super_admin and the default services (idempotent)."""
     settings = get_settings()
@@ -185,14 +187,16 @@ def db_url(
 
 @db_app.command("psql")
 def db_psql(
-    owner: Annotated[bool, typer.Option("--owner/--app", help="Connect as owner or app role")] = True,
+    owner: Annotated[
+        bool, typer.Option("--owner/--app", help="Connect as owner or app role")
+    ] = True,
 ) -> None:
     """Open psql on the embedded database."""
     settings = get_settings()
     target = start_embedded(settings, detached=True)
     assert target.server is not None
     args, env = target.server.psql_command(OWNER_ROLE if owner else "dreamer_app")
-    raise typer.Exit(subprocess.call(args, env=env))  # noqa: S603 - fixed binary
+    raise typer.Exit(subprocess.call(args, env=env))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -30,23 +31,24 @@ def _bearer(request: Request) -> str | None:
 async def get_context(request: Request) -> RequestContext:
     """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
     client: ClientInfo = request.state.client
-    base = {
-        "visitor_id": client.visitor_id,
-        "ip": client.ip,
-        "user_agent": client.user_agent,
-        "request_id": client.request_id,
-    }
+    anonymous = RequestContext(
+        role=ANONYMOUS,
+        visitor_id=client.visitor_id,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        request_id=client.request_id,
+    )
     token = _bearer(request)
     if token is None:
-        return RequestContext(role=ANONYMOUS, **base)
+        return anonymous
     try:
         claims = decode_access_token(request.app.state.secret_key, token)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired") from None
     if claims.role not in ROLES:
         raise Unauthorized("The access token is invalid or expired")
-    return RequestContext(
-        user_id=claims.user_id, role=claims.role, session_id=claims.session_id, **base
+    return replace(
+        anonymous, user_id=claims.user_id, role=claims.role, session_id=claims.session_id
     )
 
 

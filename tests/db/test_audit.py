@@ -20,7 +20,8 @@ async def _set_request(conn: asyncpg.Connection, ip: str, agent: str) -> None:
     await conn.execute(
         "select set_config('app.ip', $1, true), set_config('app.user_agent', $2, true),"
         " set_config('app.request_id', 'req-123456', true)",
-        ip, agent,
+        ip,
+        agent,
     )
 
 
@@ -90,7 +91,9 @@ async def test_noise_only_updates_are_not_audited(
         "update user_sessions set last_used_at = now() + interval '1 minute' where id = $1",
         world.rows["user_sessions"],
     )
-    await owner_conn.execute("update services set name = name where id = $1", world.rows["services"])
+    await owner_conn.execute(
+        "update services set name = name where id = $1", world.rows["services"]
+    )
     assert await owner_conn.fetchval("select count(*) from audit_logs") == before
 
 

@@ -106,8 +106,9 @@ def test_cli_db_commands(home: Path) -> None:
     dreamer = [sys.executable, "-m", "dreamer.cli"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*dreamer, *args], env=env, capture_output=True, text=True,
-                              timeout=120, check=False)
+        return subprocess.run(
+            [*dreamer, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
 
     assert run("db", "status").returncode == 3
     started = run("db", "start")

@@ -21,13 +21,22 @@ START = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 
 
 async def _book(
-    conn: asyncpg.Connection, world: World, start: datetime, minutes: int = 60, buffer: int = 0,
+    conn: asyncpg.Connection,
+    world: World,
+    start: datetime,
+    minutes: int = 60,
+    buffer: int = 0,
     status: str = "pending",
 ) -> uuid.UUID:
     return await conn.fetchval(
         "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes, "
         "buffer_minutes, status) values ($1, $2, $3, $4, $5, $6) returning id",
-        world.a, world.rows["services"], start, minutes, buffer, status,
+        world.a,
+        world.rows["services"],
+        start,
+        minutes,
+        buffer,
+        status,
     )
 
 
@@ -41,16 +50,22 @@ async def test_overlapping_active_bookings_are_impossible(
     await _book(owner_conn, world, START + timedelta(minutes=60))
 
 
-async def test_buffer_extends_the_blocked_range(owner_conn: asyncpg.Connection, world: World) -> None:
+async def test_buffer_extends_the_blocked_range(
+    owner_conn: asyncpg.Connection, world: World
+) -> None:
     await _book(owner_conn, world, START, buffer=15)
     with pytest.raises(asyncpg.ExclusionViolationError):
         await _book(owner_conn, world, START + timedelta(minutes=70))
     await _book(owner_conn, world, START + timedelta(minutes=75))
 
 
-async def test_cancelled_bookings_free_the_slot(owner_conn: asyncpg.Connection, world: World) -> None:
+async def test_cancelled_bookings_free_the_slot(
+    owner_conn: asyncpg.Connection, world: World
+) -> None:
     first = await _book(owner_conn, world, START)
-    await owner_conn.execute("update service_bookings set status = 'cancelled' where id = $1", first)
+    await owner_conn.execute(
+        "update service_bookings set status = 'cancelled' where id = $1", first
+    )
     await _book(owner_conn, world, START)
     cancelled_at = await owner_conn.fetchval(
         "select cancelled_at from service_bookings where id = $1", first
@@ -58,8 +73,13 @@ async def test_cancelled_bookings_free_the_slot(owner_conn: asyncpg.Connection, 
     assert cancelled_at is not None
 
 
-LEGAL = {("pending", "confirmed"), ("pending", "cancelled"), ("confirmed", "completed"),
-         ("confirmed", "cancelled"), ("confirmed", "no_show")}
+LEGAL = {
+    ("pending", "confirmed"),
+    ("pending", "cancelled"),
+    ("confirmed", "completed"),
+    ("confirmed", "cancelled"),
+    ("confirmed", "no_show"),
+}
 STATUSES = ("pending", "confirmed", "cancelled", "completed", "no_show")
 
 
@@ -71,7 +91,9 @@ async def test_booking_status_transitions(
     if old == new:
         return
     booking = await _book(owner_conn, world, START, status=old)
-    update = owner_conn.execute("update service_bookings set status = $2 where id = $1", booking, new)
+    update = owner_conn.execute(
+        "update service_bookings set status = $2 where id = $1", booking, new
+    )
     if (old, new) in LEGAL:
         await update
         sequence = await owner_conn.fetchval(
@@ -83,7 +105,9 @@ async def test_booking_status_transitions(
             await update
 
 
-async def test_email_unique_case_insensitively(owner_conn: asyncpg.Connection, world: World) -> None:
+async def test_email_unique_case_insensitively(
+    owner_conn: asyncpg.Connection, world: World
+) -> None:
     with pytest.raises(asyncpg.UniqueViolationError):
         await owner_conn.execute(
             "insert into users (email, first_name, last_name) values ('A@Example.COM', 'x', 'y')"
@@ -133,7 +157,11 @@ async def _attempt(conn: asyncpg.Connection, sql: str, *args: object) -> bool:
     ],
 )
 async def test_role_changes(
-    app_conn: asyncpg.Connection, world: World, actor: str, target: str, new_role: str,
+    app_conn: asyncpg.Connection,
+    world: World,
+    actor: str,
+    target: str,
+    new_role: str,
     allowed: bool,
 ) -> None:
     ids = {"a": world.a, "b": world.b, "admin": world.admin, "super_admin": world.super_admin}
@@ -151,8 +179,12 @@ async def test_users_cannot_verify_or_reactivate_themselves(
 ) -> None:
     async with app_conn.transaction():
         await act_as(app_conn, user_id=world.a, role="client")
-        for change in ("status = 'suspended'", "email_verified = false", "login_count = 99",
-                       "email = 'new@example.com'"):
+        for change in (
+            "status = 'suspended'",
+            "email_verified = false",
+            "login_count = 99",
+            "email = 'new@example.com'",
+        ):
             assert not await _attempt(app_conn, f"update users set {change} where id = $1", world.a)
         assert await _attempt(app_conn, "update users set phone = '123' where id = $1", world.a)
 
@@ -162,10 +194,11 @@ async def test_registration_cannot_choose_role_or_status(
 ) -> None:
     async with app_conn.transaction():
         await act_as(app_conn)
-        insert = ("insert into users (email, first_name, last_name, {col}) "
-                  "values ('r@example.com', 'R', 'R', {value})")
-        for col, value in (("role", "'admin'"), ("status", "'active'"),
-                           ("email_verified", "true")):
+        insert = (
+            "insert into users (email, first_name, last_name, {col}) "
+            "values ('r@example.com', 'R', 'R', {value})"
+        )
+        for col, value in (("role", "'admin'"), ("status", "'active'"), ("email_verified", "true")):
             assert not await _attempt(app_conn, insert.format(col=col, value=value))
         assert await _attempt(
             app_conn,

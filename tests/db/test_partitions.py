@@ -27,8 +27,7 @@ async def test_partitions_exist_ahead(owner_conn: asyncpg.Connection) -> None:
 
 # Partitions are read through their parent: read directly, RLS (forced, no policies) hides all.
 IN_DEFAULT = (
-    "select count(*) from analytics_events "
-    "where tableoid = 'analytics_events_default'::regclass"
+    "select count(*) from analytics_events where tableoid = 'analytics_events_default'::regclass"
 )
 
 
@@ -43,9 +42,12 @@ async def test_rows_in_default_move_to_their_new_partition(owner_conn: asyncpg.C
     )
     assert created == 3
     assert await owner_conn.fetchval(IN_DEFAULT) == 0
-    assert await owner_conn.fetchval(
-        "select count(*) from analytics_events where event_type = 'future'"
-    ) == 1
+    assert (
+        await owner_conn.fetchval(
+            "select count(*) from analytics_events where event_type = 'future'"
+        )
+        == 1
+    )
     # new partitions are locked down like the rest
     forced = await owner_conn.fetchval(
         "select bool_and(relrowsecurity and relforcerowsecurity) from pg_class c "

@@ -24,7 +24,9 @@ async def _tables(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 async def test_every_table_has_rls_enabled_and_forced(owner_conn: asyncpg.Connection) -> None:
     tables = await _tables(owner_conn)
     assert len([t for t in tables if not t["relispartition"]]) >= 14
-    missing = [t["relname"] for t in tables if not (t["relrowsecurity"] and t["relforcerowsecurity"])]
+    missing = [
+        t["relname"] for t in tables if not (t["relrowsecurity"] and t["relforcerowsecurity"])
+    ]
     assert missing == []
 
 
@@ -74,14 +76,19 @@ async def test_app_role_cannot_select_any_secret_column(owner_conn: asyncpg.Conn
         "select table_name, column_name from information_schema.columns "
         "where table_schema = 'public'"
     )
-    secrets = [(c["table_name"], c["column_name"]) for c in columns
-               if SECRET_COLUMN.search(c["column_name"]) and c["column_name"] != "password_reset_expires"]
+    secrets = [
+        (c["table_name"], c["column_name"])
+        for c in columns
+        if SECRET_COLUMN.search(c["column_name"]) and c["column_name"] != "password_reset_expires"
+    ]
     assert ("users", "password_hash") in secrets and ("user_sessions", "session_token") in secrets
     readable = [
-        (t, c) for t, c in secrets
+        (t, c)
+        for t, c in secrets
         if await owner_conn.fetchval(
             "select has_column_privilege('dreamer_app', $1::regclass, $2, 'SELECT')",
-            f"public.{t}", c,
+            f"public.{t}",
+            c,
         )
     ]
     assert readable == []

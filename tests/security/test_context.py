@@ -29,18 +29,30 @@ INJECTION = f"x', true), set_config('app.user_id', '{B}', true), set_config('a.b
 async def test_context_values_are_parameters_not_sql(fresh_db: ClonedDatabase) -> None:
     db = Database(fresh_db.app_url, pool_size=1)
     try:
-        ctx = RequestContext(user_id=A, role="client", user_agent=INJECTION, visitor_id=INJECTION,
-                             request_id=INJECTION)
+        ctx = RequestContext(
+            user_id=A,
+            role="client",
+            user_agent=INJECTION,
+            visitor_id=INJECTION,
+            request_id=INJECTION,
+        )
         async with db.transaction(ctx) as session:
-            row = (await session.execute(text(
-                "select current_setting('app.user_id') as uid,"
-                " current_setting('app.user_agent') as ua"
-            ))).one()
+            row = (
+                await session.execute(
+                    text(
+                        "select current_setting('app.user_id') as uid,"
+                        " current_setting('app.user_agent') as ua"
+                    )
+                )
+            ).one()
         assert row.uid == str(A)
         assert row.ua == INJECTION
         # and the settings do not outlive the transaction on the pooled connection
         async with db.engine.connect() as conn:
-            assert await conn.scalar(text("select current_setting('app.user_id', true)")) in ("", None)
+            assert await conn.scalar(text("select current_setting('app.user_id', true)")) in (
+                "",
+                None,
+            )
     finally:
         await db.dispose()
 
@@ -53,8 +65,9 @@ ALG_NONE = (
 
 
 def _token(user: uuid.UUID, role: str = "client", secret: str = SECRET) -> str:
-    return encode_access_token(secret, user_id=user, role=role, session_id=None,
-                               ttl=timedelta(minutes=5))
+    return encode_access_token(
+        secret, user_id=user, role=role, session_id=None, ttl=timedelta(minutes=5)
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,8 +76,12 @@ def _token(user: uuid.UUID, role: str = "client", secret: str = SECRET) -> str:
         pytest.param(_token(B, secret="another-secret-" + "y" * 40), id="wrong-key"),
         pytest.param(ALG_NONE, id="alg-none"),
         pytest.param(_token(A)[:-4] + "AAAA", id="tampered-signature"),
-        pytest.param(encode_access_token(SECRET, user_id=B, role="client", session_id=None,
-                                         ttl=timedelta(minutes=-1)), id="expired"),
+        pytest.param(
+            encode_access_token(
+                SECRET, user_id=B, role="client", session_id=None, ttl=timedelta(minutes=-1)
+            ),
+            id="expired",
+        ),
         pytest.param(_token(B, role="root"), id="unknown-role"),
     ],
 )

@@ -47,50 +47,73 @@ async def build_world(conn: asyncpg.Connection) -> World:
     one = conn.fetchval
     rows["user_sessions"] = await one(
         "insert into user_sessions (user_id, session_token, expires_at) "
-        "values ($1, 'h1', now() + interval '1 day') returning id", a)
+        "values ($1, 'h1', now() + interval '1 day') returning id",
+        a,
+    )
     rows["services"] = await one(
-        "insert into services (name, slug) values ('Live', 'live') returning id")
+        "insert into services (name, slug) values ('Live', 'live') returning id"
+    )
     rows["services_inactive"] = await one(
-        "insert into services (name, slug, is_active) values ('Old', 'old', false) returning id")
+        "insert into services (name, slug, is_active) values ('Old', 'old', false) returning id"
+    )
     rows["service_bookings"] = await one(
         "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes) "
-        "values ($1, $2, now() + interval '3 days', 60) returning id", a, rows["services"])
+        "values ($1, $2, now() + interval '3 days', 60) returning id",
+        a,
+        rows["services"],
+    )
     rows["leads"] = await one(
-        "insert into leads (user_id, email) values ($1, 'a@example.com') returning id", a)
+        "insert into leads (user_id, email) values ($1, 'a@example.com') returning id", a
+    )
     rows["lead_activities"] = await one(
         "insert into lead_activities (lead_id, activity_type) values ($1, 'note') returning id",
-        rows["leads"])
+        rows["leads"],
+    )
     rows["case_studies"] = await one(
         "insert into case_studies (title, slug, status, published_at) "
-        "values ('P', 'p', 'published', now() - interval '1 hour') returning id")
+        "values ('P', 'p', 'published', now() - interval '1 hour') returning id"
+    )
     rows["case_studies_draft"] = await one(
-        "insert into case_studies (title, slug) values ('D', 'd') returning id")
+        "insert into case_studies (title, slug) values ('D', 'd') returning id"
+    )
     rows["testimonials"] = await one(
-        "insert into testimonials (client_name, content) values ('C', 'Great') returning id")
+        "insert into testimonials (client_name, content) values ('C', 'Great') returning id"
+    )
     rows["testimonials_inactive"] = await one(
         "insert into testimonials (client_name, content, is_active) values ('C', 'Hm', false) "
-        "returning id")
+        "returning id"
+    )
     rows["content_pages"] = await one(
         "insert into content_pages (title, slug, content, status, published_at) "
-        "values ('H', 'home', '{}', 'published', now() - interval '1 hour') returning id")
+        "values ('H', 'home', '{}', 'published', now() - interval '1 hour') returning id"
+    )
     rows["content_pages_draft"] = await one(
-        "insert into content_pages (title, slug, content) values ('X', 'x', '{}') returning id")
+        "insert into content_pages (title, slug, content) values ('X', 'x', '{}') returning id"
+    )
     rows["content_pages_scheduled"] = await one(
         "insert into content_pages (title, slug, content, status, published_at) "
-        "values ('S', 's', '{}', 'published', now() + interval '1 day') returning id")
+        "values ('S', 's', '{}', 'published', now() + interval '1 day') returning id"
+    )
     rows["chat_conversations"] = await one(
-        "insert into chat_conversations (user_id) values ($1) returning id", a)
+        "insert into chat_conversations (user_id) values ($1) returning id", a
+    )
     rows["chat_messages"] = await one(
         "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'hi') "
-        "returning id", rows["chat_conversations"])
+        "returning id",
+        rows["chat_conversations"],
+    )
     rows["visitor_conversation"] = await one(
-        "insert into chat_conversations (session_id) values ($1) returning id", VISITOR)
+        "insert into chat_conversations (session_id) values ($1) returning id", VISITOR
+    )
     rows["newsletter_subscriptions"] = await one(
         "insert into newsletter_subscriptions (email, user_id) values ('a@example.com', $1) "
-        "returning id", a)
+        "returning id",
+        a,
+    )
     rows["analytics_events"] = await one(
         "insert into analytics_events (user_id, event_type) values ($1, 'page_view') returning id",
-        a)
+        a,
+    )
     await conn.execute(
         "select set_config('app.user_id', $1, false); "
         "select record_audit_event('auth.login', 'users', $1::uuid); "
@@ -208,13 +231,24 @@ async def test_select(tx: asyncpg.Connection, world: World, key: str, actor: str
 async def test_update(tx: asyncpg.Connection, world: World, key: str, actor: str) -> None:
     await become(tx, world, actor)
     table = TABLE_OF.get(key, key)
-    column = {"users": "phone", "user_sessions": "user_agent", "service_bookings": "notes",
-              "leads": "company", "lead_activities": "description", "chat_messages": "model_used",
-              "newsletter_subscriptions": "tags", "chat_conversations": "title"}.get(table, "metadata")
-    value = "'[]'::jsonb" if column == "tags" else (
-        "'{\"x\": 1}'::jsonb" if column == "metadata" else "'changed'")
-    status = await tx.execute(f"update {table} set {column} = {value} where id = $1",
-                              world.rows[key])
+    column = {
+        "users": "phone",
+        "user_sessions": "user_agent",
+        "service_bookings": "notes",
+        "leads": "company",
+        "lead_activities": "description",
+        "chat_messages": "model_used",
+        "newsletter_subscriptions": "tags",
+        "chat_conversations": "title",
+    }.get(table, "metadata")
+    value = (
+        "'[]'::jsonb"
+        if column == "tags"
+        else ("'{\"x\": 1}'::jsonb" if column == "metadata" else "'changed'")
+    )
+    status = await tx.execute(
+        f"update {table} set {column} = {value} where id = $1", world.rows[key]
+    )
     assert (status == "UPDATE 1") == (actor in UPDATE[key])
 
 
@@ -227,7 +261,9 @@ async def test_delete(tx: asyncpg.Connection, world: World, key: str, actor: str
     assert (status == "DELETE 1") == (actor in DELETE[key])
 
 
-async def test_audit_logs_visible_to_own_actor_and_staff(tx: asyncpg.Connection, world: World) -> None:
+async def test_audit_logs_visible_to_own_actor_and_staff(
+    tx: asyncpg.Connection, world: World
+) -> None:
     await become(tx, world, "client_a")
     own = await tx.fetchval("select count(*) from audit_logs")
     await become(tx, world, "client_b")
@@ -266,20 +302,24 @@ async def test_visitor_may_start_and_write_own_chat(tx: asyncpg.Connection, worl
         tx, "insert into chat_conversations (id, session_id) values ($1, $2)", conversation, VISITOR
     )
     assert await _try(
-        tx, "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
+        tx,
+        "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
         conversation,
     )
     assert not await _try(
         tx, "insert into chat_conversations (session_id) values ($1)", OTHER_VISITOR
     )
     assert not await _try(
-        tx, "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
+        tx,
+        "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
         world.rows["chat_conversations"],
     )
 
 
-@pytest.mark.parametrize(("actor", "allowed"), [("anonymous", False), ("client_a", True),
-                                                 ("client_b", False), ("admin", True)])
+@pytest.mark.parametrize(
+    ("actor", "allowed"),
+    [("anonymous", False), ("client_a", True), ("client_b", False), ("admin", True)],
+)
 async def test_bookings_only_for_oneself(
     tx: asyncpg.Connection, world: World, actor: str, allowed: bool
 ) -> None:
@@ -306,15 +346,19 @@ async def test_non_staff_cannot_write_content(
         tx, "insert into content_pages (title, slug, content) values ('N', 'n', '{}')"
     )
     assert not await _try(
-        tx, "insert into lead_activities (lead_id, activity_type) values ($1, 'x')",
+        tx,
+        "insert into lead_activities (lead_id, activity_type) values ($1, 'x')",
         world.rows["leads"],
     )
 
 
-async def test_lead_cannot_be_attributed_to_someone_else(tx: asyncpg.Connection, world: World) -> None:
+async def test_lead_cannot_be_attributed_to_someone_else(
+    tx: asyncpg.Connection, world: World
+) -> None:
     await become(tx, world, "client_b")
-    assert not await _try(tx, "insert into leads (email, user_id) values ('x@example.com', $1)",
-                          world.a)
+    assert not await _try(
+        tx, "insert into leads (email, user_id) values ('x@example.com', $1)", world.a
+    )
 
 
 async def test_claimed_role_without_matching_account_grants_nothing(

@@ -11,7 +11,9 @@ from dreamer.core.errors import NotFound
 from dreamer.models import Service
 
 
-async def list_active(session: AsyncSession, *, page: int, limit: int) -> tuple[Sequence[Service], int]:
+async def list_active(
+    session: AsyncSession, *, page: int, limit: int
+) -> tuple[Sequence[Service], int]:
     """Active services in display order, one page of them, and how many there are."""
     total = await repository.count_active(session)
     services = await repository.list_active(session, offset=(page - 1) * limit, limit=limit)

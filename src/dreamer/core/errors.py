@@ -157,7 +157,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             request, 400, "malformed-json", "Malformed JSON", "The body is not valid JSON"
         )
     return problem_response(
-        request, 422, "validation-error", "Invalid input", "Some fields are invalid",
+        request,
+        422,
+        "validation-error",
+        "Invalid input",
+        "Some fields are invalid",
         extra={"errors": errors},
     )
 
@@ -181,7 +185,11 @@ async def _db_error(request: Request, exc: Exception) -> Response:
         if exc.connection_invalidated or sqlstate is None or sqlstate.startswith("08"):
             log.warning("database unavailable: %s", type(exc.orig).__name__)
             return problem_response(
-                request, 503, "unavailable", "Database unavailable", "Try again shortly",
+                request,
+                503,
+                "unavailable",
+                "Database unavailable",
+                "Try again shortly",
                 headers={"Retry-After": "5"},
             )
         return await _unexpected(request, exc)

@@ -56,7 +56,9 @@ def _valid_ip(value: str) -> str | None:
         return None
 
 
-def client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str | None:
+def client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str | None:
     ip = _valid_ip(peer) if peer else None
     if ip is None or not trusted or not forwarded_for:
         return ip

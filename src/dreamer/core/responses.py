@@ -27,7 +27,10 @@ class ApiModel(BaseModel):
     """Base of every API schema: camelCase on the wire, snake_case accepted on input."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, from_attributes=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        from_attributes=True,
     )
 
 
@@ -63,7 +66,9 @@ class JSONResponse(Response):
         return json_bytes(content)
 
 
-def ok(data: Any, meta: BaseModel | dict[str, Any] | None = None, status: int = 200) -> JSONResponse:
+def ok(
+    data: Any, meta: BaseModel | dict[str, Any] | None = None, status: int = 200
+) -> JSONResponse:
     if isinstance(meta, BaseModel):
         meta = meta.model_dump(mode="json", by_alias=True)
     return JSONResponse({"success": True, "data": data, "meta": meta or {}}, status_code=status)

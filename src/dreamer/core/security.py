@@ -8,6 +8,7 @@ inputs over 72 bytes (it would truncate): such a password can never match a lega
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -35,7 +36,7 @@ class Argon2Params:
 
 
 class Passwords:
-    def __init__(self, params: Argon2Params = Argon2Params()) -> None:  # noqa: B008
+    def __init__(self, params: Argon2Params = Argon2Params()) -> None:
         self.params = params
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
@@ -68,10 +69,8 @@ class Passwords:
             return False
 
     def _burn(self, password: str) -> None:
-        try:
+        with contextlib.suppress(VerificationError):
             self._hasher.verify(self._dummy, password)
-        except VerificationError:
-            pass
 
     def needs_rehash(self, stored: str) -> bool:
         return stored.startswith(_BCRYPT_PREFIXES) or self._hasher.check_needs_rehash(stored)

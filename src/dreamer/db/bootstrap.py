@@ -15,7 +15,9 @@ from dreamer.db.embedded import APP_ROLE, OWNER_ROLE
 
 async def _set_password(conn: asyncpg.Connection, role: str, password: str) -> None:
     # Utility statements take no bind parameters: quote server-side with format(%I, %L).
-    statement = await conn.fetchval("select format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, password)
+    statement = await conn.fetchval(
+        "select format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)", role, password
+    )
     await conn.execute(statement)
 
 
@@ -30,7 +32,9 @@ async def ensure_roles(
     for role in (OWNER_ROLE, APP_ROLE):
         exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", role)
         if not exists:
-            await conn.execute(await conn.fetchval("select format('CREATE ROLE %I', $1::text)", role))
+            await conn.execute(
+                await conn.fetchval("select format('CREATE ROLE %I', $1::text)", role)
+            )
     await conn.execute(
         f"ALTER ROLE {OWNER_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"
     )
@@ -43,23 +47,24 @@ async def ensure_roles(
         f"{int(statement_timeout_ms)}ms",
     )
     await conn.execute(timeout)
-    await conn.execute(
-        f"ALTER ROLE {APP_ROLE} SET idle_in_transaction_session_timeout = '60s'"
-    )
+    await conn.execute(f"ALTER ROLE {APP_ROLE} SET idle_in_transaction_session_timeout = '60s'")
     if owner_password is not None:
         await _set_password(conn, OWNER_ROLE, owner_password)
     if app_password is not None:
         await _set_password(conn, APP_ROLE, app_password)
 
 
-async def ensure_database(conn: asyncpg.Connection, database: str, *, template: str = "template0") -> bool:
+async def ensure_database(
+    conn: asyncpg.Connection, database: str, *, template: str = "template0"
+) -> bool:
     """Create ``database`` owned by the owner role; returns True when it was created."""
     exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
     if exists:
         return False
     await conn.execute(
         await conn.fetchval(
-            "select format('CREATE DATABASE %I OWNER %I TEMPLATE %I ENCODING ''UTF8''', $1::text, $2::text, $3::text)",
+            "select format('CREATE DATABASE %I OWNER %I TEMPLATE %I ENCODING ''UTF8''',"
+            " $1::text, $2::text, $3::text)",
             database,
             OWNER_ROLE,
             template,
@@ -67,7 +72,8 @@ async def ensure_database(conn: asyncpg.Connection, database: str, *, template: 
     )
     await conn.execute(
         await conn.fetchval(
-            "select format('REVOKE ALL ON DATABASE %I FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $1::text, $2::text)",
+            "select format('REVOKE ALL ON DATABASE %I FROM PUBLIC;"
+            " GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $1::text, $2::text)",
             database,
             APP_ROLE,
         )

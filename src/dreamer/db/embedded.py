@@ -188,9 +188,9 @@ class EmbeddedPostgres:
         return (self.datadir / "PG_VERSION").exists() and self._credentials_file.exists()
 
     def _run(self, args: list[str]) -> None:
-        result = subprocess.run(  # noqa: S603 - fixed binaries, no shell
+        result = subprocess.run(
             args,
-            preexec_fn=lambda: _preexec(False),  # noqa: PLW1509
+            preexec_fn=lambda: _preexec(False),
             capture_output=True,
             text=True,
             check=False,
@@ -280,12 +280,12 @@ class EmbeddedPostgres:
             if self.is_running():
                 return False
             log = open(self.root / "postgres.log", "ab")  # noqa: SIM115 - handed to the child
-            self._child = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
+            self._child = subprocess.Popen(
                 self._server_args(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
-                preexec_fn=lambda: _preexec(not detached),  # noqa: PLW1509
+                preexec_fn=lambda: _preexec(not detached),
                 start_new_session=detached,
             )
             log.close()
@@ -306,7 +306,7 @@ class EmbeddedPostgres:
 
     def _accepts_connections(self) -> bool:
         isready = self.bindir / "pg_isready"
-        result = subprocess.run(  # noqa: S603 - fixed binary, no shell
+        result = subprocess.run(
             [str(isready), "-q", "-h", str(self.socket_dir), "-p", str(self.tcp_port or 5432)],
             check=False,
         )

@@ -20,7 +20,9 @@ from dreamer.models import metadata
 _PARTITION = re.compile(r"^(audit_logs|analytics_events)_(default|\d{4}_\d{2})$")
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     if type_ == "table" and name is not None and _PARTITION.match(name):
         return False
     return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))

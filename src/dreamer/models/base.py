@@ -97,7 +97,9 @@ def pg_enum(cls: type[enum.StrEnum], name: str) -> ENUM:
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid())
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()
+    )
 
 
 def created_at() -> Mapped[datetime]:
@@ -105,9 +107,7 @@ def created_at() -> Mapped[datetime]:
 
 
 def updated_at() -> Mapped[datetime]:
-    return mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 def jsonb_object() -> Mapped[dict[str, Any]]:

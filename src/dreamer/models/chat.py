@@ -34,9 +34,7 @@ class ChatConversation(Base):
 
 class ChatMessage(Base):
     __tablename__ = "chat_messages"
-    __table_args__ = (
-        Index("idx_chat_messages_conversation_id", "conversation_id", "created_at"),
-    )
+    __table_args__ = (Index("idx_chat_messages_conversation_id", "conversation_id", "created_at"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     conversation_id: Mapped[uuid.UUID] = mapped_column(

@@ -25,7 +25,9 @@ class NewsletterSubscription(Base):
 
     __tablename__ = "newsletter_subscriptions"
     __table_args__ = (
-        UniqueConstraint("unsubscribe_token", name="newsletter_subscriptions_unsubscribe_token_key"),
+        UniqueConstraint(
+            "unsubscribe_token", name="newsletter_subscriptions_unsubscribe_token_key"
+        ),
         Index("newsletter_subscriptions_email_lower_key", func.lower(text("email")), unique=True),
         Index(
             "newsletter_subscriptions_confirmation_token_key",

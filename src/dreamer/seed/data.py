@@ -157,8 +157,11 @@ PAGES: list[dict[str, Any]] = [
         "page_type": "custom",
         "content": {
             "blocks": [
-                {"type": "text", "body": "We are a small team of engineers and consultants "
-                 "helping businesses put AI to work."}
+                {
+                    "type": "text",
+                    "body": "We are a small team of engineers and consultants "
+                    "helping businesses put AI to work.",
+                }
             ]
         },
         "meta_title": "About Dreamer AI Solutions",

@@ -60,7 +60,9 @@ async def seed_admin(
 
 
 async def seed_services(session: AsyncSession) -> int:
-    statement = insert(Service).values(data.SERVICES).on_conflict_do_nothing(index_elements=["slug"])
+    statement = (
+        insert(Service).values(data.SERVICES).on_conflict_do_nothing(index_elements=["slug"])
+    )
     result = await session.execute(statement.returning(Service.id))
     return len(result.all())
 

@@ -13,8 +13,6 @@ uuid-ossp; gen_random_uuid() is core since PostgreSQL 13).
 
 from __future__ import annotations
 
-from alembic import op
-
 from dreamer.migrations.sql import run_script
 
 revision = "0001_core_schema"

@@ -15,8 +15,6 @@ analytics insert path stays free of FK checks. GDPR erasure handles both explici
 
 from __future__ import annotations
 
-from alembic import op
-
 from dreamer.migrations.sql import run_script
 
 revision = "0002_partitioned_logs"

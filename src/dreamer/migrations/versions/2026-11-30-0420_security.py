@@ -18,8 +18,6 @@ even the owner subject to RLS, and the SECURITY DEFINER functions run as the own
 
 from __future__ import annotations
 
-from alembic import op
-
 from dreamer.migrations.sql import run_script
 
 revision = "0003_security"
@@ -291,16 +289,32 @@ POLICIES: tuple[tuple[str, str, str | None, str | None], ...] = (
     ("chat_conversations", "UPDATE", f"{CONVERSATION_OWN} OR {STAFF}", None),
     ("chat_conversations", "DELETE", f"{CONVERSATION_OWN} OR {STAFF}", None),
     # A message belongs to whoever may see its conversation (that subquery is itself under RLS).
-    ("chat_messages", "SELECT", "EXISTS (SELECT 1 FROM chat_conversations c "
-     "WHERE c.id = conversation_id)", None),
-    ("chat_messages", "INSERT", None, "EXISTS (SELECT 1 FROM chat_conversations c "
-     "WHERE c.id = conversation_id)"),
+    (
+        "chat_messages",
+        "SELECT",
+        "EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = conversation_id)",
+        None,
+    ),
+    (
+        "chat_messages",
+        "INSERT",
+        None,
+        "EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = conversation_id)",
+    ),
     ("chat_messages", "UPDATE", STAFF, None),
-    ("chat_messages", "DELETE", "EXISTS (SELECT 1 FROM chat_conversations c "
-     "WHERE c.id = conversation_id)", None),
+    (
+        "chat_messages",
+        "DELETE",
+        "EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = conversation_id)",
+        None,
+    ),
     ("newsletter_subscriptions", "SELECT", f"{OWN} OR {STAFF}", None),
-    ("newsletter_subscriptions", "INSERT", None,
-     f"(NOT is_active AND confirmed_at IS NULL AND (user_id IS NULL OR {OWN})) OR {STAFF}"),
+    (
+        "newsletter_subscriptions",
+        "INSERT",
+        None,
+        f"(NOT is_active AND confirmed_at IS NULL AND (user_id IS NULL OR {OWN})) OR {STAFF}",
+    ),
     ("newsletter_subscriptions", "UPDATE", f"{OWN} OR {STAFF}", None),
     ("newsletter_subscriptions", "DELETE", STAFF, None),
     ("audit_logs", "SELECT", f"{OWN} OR {STAFF}", None),
@@ -348,7 +362,9 @@ def upgrade() -> None:
     run_script(USERS_GUARD)
     run_script(AUDIT)
     run_script(AUTH_LOOKUPS)
-    run_script("REVOKE ALL ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO dreamer_app")
+    run_script(
+        "REVOKE ALL ON SCHEMA public FROM PUBLIC; GRANT USAGE ON SCHEMA public TO dreamer_app"
+    )
     for fn in (
         "app_has_role(text[])",
         "audit_row_change()",
