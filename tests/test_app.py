@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import httpx
 import pytest
 
+from dreamer.core.config import Settings
 from dreamer.core.http import VISITOR_COOKIE
 
 
@@ -105,3 +109,25 @@ async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
     schema = (await client.get("/openapi.json")).json()
     assert "/api/v1/services" in schema["paths"]
+
+
+async def test_running_service_keeps_partitions_ahead(
+    settings: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from dreamer.app import create_app
+
+    newest = await owner_conn.fetchval(
+        "select max(inhrelid::regclass::text) from pg_inherits "
+        "where inhparent = 'audit_logs'::regclass"
+        " and inhrelid::regclass::text <> 'audit_logs_default'"
+    )
+    await owner_conn.execute(f"drop table {newest}")
+    app = create_app(settings)
+    async with LifespanManager(app):
+        for _ in range(100):
+            if await owner_conn.fetchval("select to_regclass($1)", newest):
+                break
+            await asyncio.sleep(0.05)
+    assert await owner_conn.fetchval("select to_regclass($1)", newest) is not None

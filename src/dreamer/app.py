@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,6 +93,29 @@ def _ops_router() -> APIRouter:
     return ops
 
 
+PARTITION_CHECK_SECONDS = 6 * 3600
+
+
+async def _partition_maintenance(db: Database) -> None:
+    """Keep next months' log partitions made while the service runs for months on end.
+
+    Every worker process does this; the function serialises callers with an advisory lock and
+    does nothing when the partitions exist. (Rows outside made months land in the DEFAULT
+    partition and are moved at the next call, so a missed run never loses an insert.)
+    """
+    while True:
+        try:
+            async with db.engine.begin() as conn:
+                for table in ("audit_logs", "analytics_events"):
+                    await conn.execute(
+                        text("select ensure_monthly_partitions(cast(:t as regclass), 3)"),
+                        {"t": table},
+                    )
+        except Exception as exc:  # never let maintenance take the service down
+            log.warning("partition maintenance failed: %s", type(exc).__name__)
+        await asyncio.sleep(PARTITION_CHECK_SECONDS)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -100,7 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        maintenance = asyncio.create_task(_partition_maintenance(app.state.db))
         yield
+        maintenance.cancel()
         await app.state.db.dispose()
 
     app = FastAPI(
