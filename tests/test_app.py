@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from dreamer.core.config import Settings
+from dreamer.db.migrate import head_revision
 from dreamer.core.http import VISITOR_COOKIE
 
 
@@ -16,7 +17,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json()["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "schema": "0003_security"}
+    assert ready.json() == {"status": "ready", "schema": head_revision()}
 
 
 async def test_readyz_reports_an_unreachable_database(client: httpx.AsyncClient) -> None:

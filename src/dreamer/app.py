@@ -14,14 +14,20 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
 from dreamer import __version__
+from dreamer.auth.router import router as auth_router
+from dreamer.auth.service import AuthEnv
 from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
 from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
+from dreamer.core.ratelimit import RateLimiter
 from dreamer.core.responses import JSONResponse
+from dreamer.core.security import Argon2Params, Passwords
 from dreamer.db.migrate import head_revision
 from dreamer.db.session import Database
+from dreamer.users.admin_router import router as admin_users_router
+from dreamer.users.router import router as users_router
 
 log = logging.getLogger("dreamer")
 API_PREFIX = "/api/v1"
@@ -37,6 +43,9 @@ Requests to `/api/<path>` are redirected (308) to `/api/v1/<path>`.
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    api.include_router(admin_users_router)
     api.include_router(catalog_router)
     return api
 
@@ -116,6 +125,16 @@ async def _partition_maintenance(db: Database) -> None:
         await asyncio.sleep(PARTITION_CHECK_SECONDS)
 
 
+def passwords_for(settings: Settings) -> Passwords:
+    return Passwords(
+        Argon2Params(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -139,6 +158,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.auth = AuthEnv(
+        settings=settings,
+        secret=app.state.secret_key,
+        passwords=passwords_for(settings),
+        limiter=RateLimiter(app.state.db),
+    )
     install_error_handlers(app)
     app.include_router(_api_router())
     app.include_router(_ops_router())

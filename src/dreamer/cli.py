@@ -74,6 +74,7 @@ def serve(
         target = resolve(settings)
     except EmbeddedPostgresError as exc:
         raise _fail(f"embedded PostgreSQL: {exc}") from None
+    worker = None
     try:
         if migrate and target.owner_url:
             _migrate(target)
@@ -86,6 +87,7 @@ def serve(
         os.environ["SECRET_KEY"] = settings.resolved_secret_key()
         bind_host, bind_port = host or settings.host, port or settings.port
         shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
+        worker = _spawn_worker() if settings.run_worker and target.owner_url else None
         typer.secho(
             f"Dreamer API on http://{shown_host}:{bind_port}  —  docs: "
             f"http://{shown_host}:{bind_port}/docs",
@@ -102,7 +104,73 @@ def serve(
             server_header=False,
         )
     finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
         target.close()
+
+
+def _spawn_worker() -> subprocess.Popen[bytes]:
+    """The background worker as a child that dies with this process."""
+    from dreamer.db.embedded import die_with_parent
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "dreamer.cli", "worker"], preexec_fn=die_with_parent
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (mail delivery, maintenance) until interrupted."""
+    from dreamer.worker import build_worker
+
+    settings = get_settings()
+    target = resolve(settings)
+    try:
+        runner = build_worker(settings, _owner_url(target))
+        typer.echo("worker running")
+        asyncio.run(runner.run())
+    finally:
+        target.close()
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(prompt=True, help="E-mail address of the new account")],
+    first_name: Annotated[str, typer.Option(help="First name")] = "Site",
+    last_name: Annotated[str, typer.Option(help="Last name")] = "Administrator",
+    role: Annotated[str, typer.Option(help="admin or super_admin")] = "admin",
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for when omitted; never echoed)")
+    ] = None,
+) -> None:
+    """Create a staff account (verified and active), or promote an existing one."""
+    from dreamer.seed.admin import create_staff
+
+    if role not in ("admin", "super_admin"):
+        raise _fail("--role must be admin or super_admin")
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    target = resolve(settings)
+    try:
+        _migrate(target)
+        outcome = asyncio.run(
+            create_staff(
+                settings,
+                _owner_url(target),
+                email=email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                role=role,
+            )
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        target.close()
+    typer.echo(outcome)
 
 
 @app.command()

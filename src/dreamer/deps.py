@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.auth.tokens import ACCESS_COOKIE, check_csrf
 from dreamer.core.errors import Forbidden, Unauthorized
 from dreamer.core.http import ClientInfo
 from dreamer.core.security import InvalidToken, decode_access_token
 from dreamer.db.session import ANONYMOUS, Database, RequestContext
 
-ACCESS_COOKIE = "dreamer_at"
 ROLES = frozenset({"visitor", "client", "admin", "super_admin"})
 
 
@@ -25,7 +25,10 @@ def _bearer(request: Request) -> str | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <access token>'")
         return token.strip()
-    return request.cookies.get(ACCESS_COOKIE) or None
+    cookie = request.cookies.get(ACCESS_COOKIE)
+    if cookie:
+        check_csrf(request)  # cookies ride along on cross-site requests; headers do not
+    return cookie or None
 
 
 async def get_context(request: Request) -> RequestContext:

@@ -53,7 +53,7 @@ async def _objects(url: str) -> dict[str, int]:
 async def test_upgrade_downgrade_roundtrip_and_no_drift(empty_db: str) -> None:
     await asyncio.to_thread(migrate.upgrade, empty_db)
     after_upgrade = await _objects(empty_db)
-    assert after_upgrade["relations"] > 50 and after_upgrade["enums"] == 8
+    assert after_upgrade["relations"] > 50 and after_upgrade["enums"] >= 8
     await asyncio.to_thread(migrate.check, empty_db)  # raises on drift
 
     await asyncio.to_thread(migrate.downgrade, empty_db)

@@ -8,6 +8,8 @@ forwarded-for, request id) are data, never SQL.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from dataclasses import replace
 from datetime import timedelta
 
 import asyncpg
@@ -17,7 +19,7 @@ from sqlalchemy import text
 
 from dreamer.core.http import client_ip, normalise_visitor_id, parse_networks
 from dreamer.core.security import encode_access_token
-from dreamer.db.session import Database, RequestContext
+from dreamer.db.session import Database, RequestContext, StaleIdentity
 from tests.conftest import ClonedDatabase
 
 SECRET = "test-secret-" + "x" * 40
@@ -26,7 +28,26 @@ B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
 INJECTION = f"x', true), set_config('app.user_id', '{B}', true), set_config('a.b', 'y"
 
 
-async def test_context_values_are_parameters_not_sql(fresh_db: ClonedDatabase) -> None:
+async def _user_with_session(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID:
+    await conn.execute(
+        "insert into users (id, email, first_name, last_name, role, status) "
+        "values ($1, $2, 'F', 'L', 'client', 'active')",
+        user_id,
+        f"{user_id.hex[-4:]}@example.com",
+    )
+    return await conn.fetchval(
+        "insert into user_sessions (user_id, session_token, expires_at) "
+        "values ($1, $2, now() + interval '1 day') returning id",
+        user_id,
+        user_id.hex,
+    )
+
+
+async def test_context_values_are_parameters_not_sql(
+    fresh_db: ClonedDatabase, owner_conn: asyncpg.Connection
+) -> None:
+    session_id = await _user_with_session(owner_conn, A)
+    await _user_with_session(owner_conn, B)
     db = Database(fresh_db.app_url, pool_size=1)
     try:
         ctx = RequestContext(
@@ -35,6 +56,7 @@ async def test_context_values_are_parameters_not_sql(fresh_db: ClonedDatabase) -
             user_agent=INJECTION,
             visitor_id=INJECTION,
             request_id=INJECTION,
+            session_id=session_id,
         )
         async with db.transaction(ctx) as session:
             row = (
@@ -47,6 +69,14 @@ async def test_context_values_are_parameters_not_sql(fresh_db: ClonedDatabase) -
             ).one()
         assert row.uid == str(A)
         assert row.ua == INJECTION
+        # a context whose session does not belong to the user is refused outright
+        with pytest.raises(StaleIdentity):
+            async with db.transaction(replace(ctx, user_id=B)):
+                pass
+        # a context whose session does not belong to the user is refused outright
+        with pytest.raises(StaleIdentity):
+            async with db.transaction(replace(ctx, user_id=B)):
+                pass
         # and the settings do not outlive the transaction on the pooled connection
         async with db.engine.connect() as conn:
             assert await conn.scalar(text("select current_setting('app.user_id', true)")) in (

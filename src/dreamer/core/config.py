@@ -65,6 +65,46 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Accounts and sessions
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    session_idle_timeout_seconds: int = Field(default=14 * 86400, ge=300)
+    session_lifetime_seconds: int = Field(default=60 * 86400, ge=3600)
+    verification_ttl_seconds: int = Field(default=48 * 3600, ge=300)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=300)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=2, ge=1)
+    # Rate limits: "<attempts>/<seconds>"
+    rate_limit_login_ip: str = "20/900"
+    rate_limit_login_account: str = "5/900"
+    rate_limit_register_ip: str = "10/3600"
+    rate_limit_reset_ip: str = "10/3600"
+    rate_limit_reset_account: str = "3/3600"
+    rate_limit_resend_ip: str = "10/3600"
+    rate_limit_resend_account: str = "3/3600"
+    rate_limit_refresh_ip: str = "120/60"
+
+    # Mail
+    smtp_url: str | None = None
+    mail_from: str = "Dreamer AI Solutions <no-reply@localhost>"
+    frontend_url: str = "http://localhost:3000"
+    run_worker: bool = True
+
+    @field_validator(
+        "rate_limit_login_ip",
+        "rate_limit_login_account",
+        "rate_limit_register_ip",
+        "rate_limit_reset_ip",
+        "rate_limit_reset_account",
+        "rate_limit_resend_ip",
+        "rate_limit_resend_account",
+        "rate_limit_refresh_ip",
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse_rate(value)
+        return value
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -93,6 +133,18 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _development_secret(self.dreamer_home)
+
+
+def parse_rate(value: str) -> tuple[int, int]:
+    """``"5/900"`` → (5 attempts, 900 seconds)."""
+    attempts, _, seconds = value.partition("/")
+    try:
+        parsed = int(attempts), int(seconds)
+    except ValueError:
+        raise ValueError(f"rate limits look like '<attempts>/<seconds>', got {value!r}") from None
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ValueError(f"rate limit {value!r} must be positive")
+    return parsed
 
 
 def _development_secret(home: Path) -> str:

@@ -46,6 +46,11 @@ class BadRequest(AppError):
     pass
 
 
+class CommitAnyway(Exception):
+    """Mixin for an error whose transaction still commits: a failed login's audit entry, or
+    the session a reused refresh token revoked, must outlive the error response."""
+
+
 class Unauthorized(AppError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

@@ -105,11 +105,16 @@ def _enter_unprivileged_namespace() -> None:
     Path("/proc/self/gid_map").write_text(f"{_MAPPED_UID} {gid} 1")
 
 
-def _preexec(die_with_parent: bool) -> None:
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """preexec_fn: the child receives ``sig`` when its parent dies."""
+    _libc().prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def _preexec(with_parent: bool) -> None:
     if os.geteuid() == 0:
         _enter_unprivileged_namespace()
-    if die_with_parent:
-        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+    if with_parent:
+        die_with_parent(signal.SIGQUIT)
 
 
 @dataclass(frozen=True)

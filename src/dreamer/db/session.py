@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from dreamer.core.errors import CommitAnyway, Unauthorized
 from dreamer.db.urls import async_url
 
 ANONYMOUS = "anonymous"
@@ -49,24 +50,30 @@ class RequestContext:
 
 SYSTEM = RequestContext(role="system")
 
-_SET_CONTEXT = text(
-    "select set_config('app.user_id', :user_id, true),"
-    " set_config('app.role', :role, true),"
-    " set_config('app.visitor_id', :visitor_id, true),"
-    " set_config('app.ip', :ip, true),"
-    " set_config('app.user_agent', :user_agent, true),"
-    " set_config('app.request_id', :request_id, true)"
+# One round trip: sets the transaction-local context and, for a signed-in caller, checks that
+# the token's session is live and its role current (migration 0004, ``app_begin``).
+_BEGIN = text(
+    "select app_begin(cast(:user_id as uuid), cast(:session_id as uuid), :role, :visitor_id,"
+    " :ip, :user_agent, :request_id)"
 )
 
 
-def context_params(ctx: RequestContext) -> dict[str, str]:
+class StaleIdentity(Unauthorized):
+    """The access token's session was revoked, or its role or the account changed."""
+
+    def __init__(self) -> None:
+        super().__init__("The session has ended or the account changed; sign in or refresh")
+
+
+def context_params(ctx: RequestContext) -> dict[str, str | None]:
     return {
-        "user_id": str(ctx.user_id) if ctx.user_id else "",
+        "user_id": str(ctx.user_id) if ctx.user_id else None,
+        "session_id": str(ctx.session_id) if ctx.session_id else None,
         "role": ctx.role,
-        "visitor_id": ctx.visitor_id or "",
-        "ip": ctx.ip or "",
-        "user_agent": (ctx.user_agent or "")[:1000],
-        "request_id": ctx.request_id or "",
+        "visitor_id": ctx.visitor_id,
+        "ip": ctx.ip,
+        "user_agent": ctx.user_agent,
+        "request_id": ctx.request_id,
     }
 
 
@@ -89,9 +96,25 @@ class Database:
     @asynccontextmanager
     async def transaction(self, ctx: RequestContext) -> AsyncIterator[AsyncSession]:
         """One transaction with ``ctx`` applied; commits on success, rolls back on error."""
-        async with self.sessions() as session, session.begin():
-            await session.execute(_SET_CONTEXT, context_params(ctx))
-            yield session
+        async with self.sessions() as session:
+            transaction = await session.begin()
+            try:
+                await self.identify(session, ctx)
+                yield session
+            except CommitAnyway:
+                await transaction.commit()
+                raise
+            except BaseException:
+                await transaction.rollback()
+                raise
+            else:
+                await transaction.commit()
+
+    @staticmethod
+    async def identify(session: AsyncSession, ctx: RequestContext) -> None:
+        """(Re)set the caller inside the current transaction, e.g. right after a login."""
+        if not await session.scalar(_BEGIN, context_params(ctx)):
+            raise StaleIdentity
 
     async def dispose(self) -> None:
         await self.engine.dispose()

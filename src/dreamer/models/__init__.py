@@ -18,6 +18,7 @@ from dreamer.models.content import CaseStudy, ContentPage, Testimonial
 from dreamer.models.leads import Lead, LeadActivity
 from dreamer.models.logs import AnalyticsEvent, AuditLog
 from dreamer.models.newsletter import NewsletterSubscription
+from dreamer.models.system import MailOutbox, MailStatus, RateLimit, RefreshTokenHistory
 
 metadata = Base.metadata
 
@@ -36,8 +37,12 @@ __all__ = [
     "LeadActivity",
     "LeadSource",
     "LeadStatus",
+    "MailOutbox",
+    "MailStatus",
     "NewsletterSubscription",
     "PageType",
+    "RateLimit",
+    "RefreshTokenHistory",
     "Service",
     "ServiceBooking",
     "Testimonial",

@@ -1,0 +1,144 @@
+"""Send one outbox mail (run by the worker as the owner role).
+
+Mails that carry a secret link get their token here, at send time: the token's digest is
+stored, the token itself only travels in the mail. A retry makes a new token, so an earlier,
+undelivered one can never be used.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.core import clock
+from dreamer.core.config import Settings
+from dreamer.core.security import new_token, token_digest
+from dreamer.db.session import SYSTEM, Database
+from dreamer.mail.render import render
+from dreamer.mail.transport import FileTransport, SmtpTransport, Transport
+from dreamer.models import MailOutbox, MailStatus, User
+
+log = logging.getLogger("dreamer.mail")
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url)
+    return FileTransport(settings.dreamer_home / "mail")
+
+
+@dataclass(frozen=True)
+class Mailer:
+    db: Database
+    settings: Settings
+    transport: Transport
+
+    async def deliver(self, outbox_id: uuid.UUID, *, final_attempt: bool = False) -> bool:
+        """Send the mail unless already sent; returns True when a mail went out."""
+        prepared = await self._prepare(outbox_id)
+        if prepared is None:
+            return False
+        message, link = prepared
+        try:
+            await self.transport.send(message)
+        except Exception as exc:
+            await self._mark(
+                outbox_id,
+                MailStatus.FAILED if final_attempt else MailStatus.PENDING,
+                error=f"{type(exc).__name__}: {exc}"[:500],
+            )
+            raise
+        await self._mark(outbox_id, MailStatus.SENT, error=None)
+        if link and isinstance(self.transport, FileTransport):
+            # Development only (no SMTP_URL): the link a developer would click in the mail.
+            log.info("mail link for %s: %s", message["To"], link)
+        return True
+
+    async def _prepare(self, outbox_id: uuid.UUID) -> tuple[Any, str | None] | None:
+        async with self.db.transaction(SYSTEM) as session:
+            mail = await session.scalar(
+                select(MailOutbox)
+                .where(MailOutbox.id == outbox_id)
+                .with_for_update(skip_locked=True)
+            )
+            if mail is None or mail.status == MailStatus.SENT:
+                return None
+            mail.attempts += 1
+            context = dict(mail.context)
+            links = await self._links(session, mail)
+            if links is None:
+                mail.status, mail.last_error = MailStatus.SENT, "skipped: no longer needed"
+                return None
+            context.update(links)
+            message = render(
+                mail.template, sender=self.settings.mail_from, to=mail.to_address, context=context
+            )
+            return message, links.get("link")
+
+    async def _links(self, session: AsyncSession, mail: MailOutbox) -> dict[str, Any] | None:
+        front = self.settings.frontend_url.rstrip("/")
+        now = clock.now()
+        if mail.template == "verify_email":
+            ttl = self.settings.verification_ttl_seconds
+            token = await self._store_token(
+                session,
+                mail.user_id,
+                User.email_verification_token,
+                {"email_verification_expires": now + timedelta(seconds=ttl)},
+                only_if=User.email_verified.is_(False),
+            )
+            if token is None:
+                return None
+            return {"link": f"{front}/verify-email?token={token}", "valid_hours": ttl // 3600}
+        if mail.template == "password_reset":
+            ttl = self.settings.password_reset_ttl_seconds
+            token = await self._store_token(
+                session,
+                mail.user_id,
+                User.password_reset_token,
+                {"password_reset_expires": now + timedelta(seconds=ttl)},
+            )
+            if token is None:
+                return None
+            return {"link": f"{front}/reset-password?token={token}", "valid_minutes": ttl // 60}
+        return {"reset_link": f"{front}/forgot-password"}
+
+    @staticmethod
+    async def _store_token(
+        session: AsyncSession,
+        user_id: uuid.UUID | None,
+        column: Any,
+        extra: dict[str, Any],
+        only_if: Any = None,
+    ) -> str | None:
+        if user_id is None:
+            return None
+        token = new_token(32)
+        statement = (
+            update(User)
+            .where(User.id == user_id)
+            .values({column.key: token_digest(token), **extra})
+            .returning(User.id)
+        )
+        if only_if is not None:
+            statement = statement.where(only_if)
+        updated = (await session.execute(statement)).first()
+        return token if updated else None
+
+    async def _mark(self, outbox_id: uuid.UUID, status: MailStatus, error: str | None) -> None:
+        async with self.db.transaction(SYSTEM) as session:
+            await session.execute(
+                update(MailOutbox)
+                .where(MailOutbox.id == outbox_id)
+                .values(
+                    status=status,
+                    last_error=error,
+                    sent_at=clock.now() if status == MailStatus.SENT else None,
+                )
+            )

@@ -1,0 +1,30 @@
+"""Mails from templates: a plain-text part (first line = subject) and an HTML part."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+_env = Environment(
+    loader=PackageLoader("dreamer.mail", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def render(template: str, *, sender: str, to: str, context: dict[str, Any]) -> EmailMessage:
+    text = _env.get_template(f"{template}.txt").render(**context)
+    subject, _, body = text.partition("\n")
+    html = _env.get_template(f"{template}.html").render(subject=subject, **context)
+    message = EmailMessage()
+    message["Subject"] = subject.strip()
+    message["From"] = sender
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain="dreamer.local")
+    message.set_content(body.lstrip("\n"))
+    message.add_alternative(html, subtype="html")
+    return message

@@ -1,0 +1,69 @@
+"""Bookkeeping tables of the auth and mail machinery (migration 0004)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dreamer.models.base import Base, created_at, jsonb_object, pg_enum, updated_at, uuid_pk
+
+
+class RefreshTokenHistory(Base):
+    """Digests of refresh tokens already rotated away; presenting one again is theft."""
+
+    __tablename__ = "refresh_token_history"
+    __table_args__ = (Index("idx_refresh_token_history_session_id", "session_id"),)
+
+    token_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("user_sessions.id", ondelete="CASCADE"), nullable=False
+    )
+    retired_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class RateLimit(Base):
+    """Fixed-window counters shared by every worker process (keys stored hashed)."""
+
+    __tablename__ = "rate_limits"
+    __table_args__ = (Index("idx_rate_limits_window_start", "window_start"),)
+
+    key_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class MailStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class MailOutbox(Base):
+    """A mail to send, written in the transaction of the change that caused it."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("idx_mail_outbox_user_id", "user_id"),
+        Index("idx_mail_outbox_status", "status", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    to_address: Mapped[str] = mapped_column(Text, nullable=False)
+    template: Mapped[str] = mapped_column(Text, nullable=False)
+    context: Mapped[dict[str, Any]] = jsonb_object()
+    status: Mapped[MailStatus] = mapped_column(
+        pg_enum(MailStatus, "mail_status"), nullable=False, server_default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

@@ -1,0 +1,58 @@
+"""SQL for profiles and the staff user list."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.models import User, UserRole, UserStatus
+
+
+async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id, populate_existing=True)
+
+
+async def update_fields(session: AsyncSession, user_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    result = await session.execute(
+        update(User).where(User.id == user_id).values(**values).returning(User.id)
+    )
+    return result.first() is not None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    role: UserRole | None,
+    status: UserStatus | None,
+    search: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[User]:
+    """Newest first; keyset pagination on (created_at, id) so pages stay stable and fast."""
+    query = select(User).order_by(User.created_at.desc(), User.id.desc()).limit(limit)
+    if role is not None:
+        query = query.where(User.role == role)
+    if status is not None:
+        query = query.where(User.status == status)
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        query = query.where(
+            or_(
+                User.email.ilike(pattern, escape="\\"),
+                User.first_name.ilike(pattern, escape="\\"),
+                User.last_name.ilike(pattern, escape="\\"),
+                (User.first_name + " " + User.last_name).ilike(pattern, escape="\\"),
+            )
+        )
+    if after is not None:
+        query = query.where(tuple_(User.created_at, User.id) < tuple_(*after))
+    return (await session.scalars(query)).all()

@@ -1,0 +1,113 @@
+"""Profiles (one's own) and user management (staff)."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.auth import repository as auth_repository
+from dreamer.core import clock
+from dreamer.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from dreamer.db.session import RequestContext
+from dreamer.models import User, UserRole, UserStatus
+from dreamer.users import repository
+
+STAFF_ROLES = frozenset({UserRole.ADMIN, UserRole.SUPER_ADMIN})
+
+
+async def profile(session: AsyncSession, ctx: RequestContext) -> User:
+    assert ctx.user_id is not None
+    user = await repository.get(session, ctx.user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+async def update_profile(
+    session: AsyncSession, ctx: RequestContext, changes: dict[str, Any]
+) -> User:
+    assert ctx.user_id is not None
+    if changes:
+        await repository.update_fields(session, ctx.user_id, changes)
+    return await profile(session, ctx)
+
+
+def encode_cursor(user: User) -> str:
+    raw = f"{user.created_at.isoformat()}|{user.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, _, ident = raw.partition("|")
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("Malformed cursor") from None
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    role: UserRole | None,
+    status: UserStatus | None,
+    search: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[User], str | None]:
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.page(
+        session, role=role, status=status, search=search, after=after, limit=limit + 1
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1]) if has_more and rows else None
+
+
+async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await repository.get(session, user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
+
+
+async def administer(
+    session: AsyncSession,
+    ctx: RequestContext,
+    user_id: uuid.UUID,
+    *,
+    status: UserStatus | None,
+    role: UserRole | None,
+) -> User:
+    """Change a user's status or role. Staff roles are granted and revoked by a super_admin
+    only (the database refuses it too); an account that stops being active loses its sessions."""
+    target = await get_user(session, user_id)
+    if user_id == ctx.user_id:
+        raise Conflict("Change your own role or status through another administrator")
+    touches_staff = role is not None and (role in STAFF_ROLES or target.role in STAFF_ROLES)
+    if (touches_staff or target.role == UserRole.SUPER_ADMIN) and ctx.role != "super_admin":
+        raise Forbidden("Only a super_admin may change administrators or grant staff roles")
+    changes: dict[str, Any] = {}
+    if status is not None and status != target.status:
+        changes["status"] = status
+    if role is not None and role != target.role:
+        changes["role"] = role
+    if not changes:
+        return target
+    await repository.update_fields(session, user_id, changes)
+    if status in (UserStatus.SUSPENDED, UserStatus.INACTIVE):
+        await auth_repository.revoke_sessions(
+            session, user_id=user_id, reason=f"account_{status.value}", now=clock.now()
+        )
+    await auth_repository.audit_event(
+        session,
+        "users.administered",
+        user_id,
+        {k: v.value for k, v in changes.items()},
+    )
+    return await get_user(session, user_id)

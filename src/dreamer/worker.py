@@ -1,0 +1,73 @@
+"""The background worker (procrastinate): mail delivery and periodic maintenance.
+
+Jobs live in PostgreSQL (schema ``procrastinate``), so a job is enqueued atomically with the
+change that caused it (the ``mail_outbox`` trigger) and nothing else (no Redis) is needed. The
+worker connects as the owner role: it is the trusted maintenance process (it writes token
+digests, creates partitions, purges expired sessions). Run it with ``dreamer worker``;
+``dreamer serve`` starts one alongside the API unless RUN_WORKER=false.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+import procrastinate
+from procrastinate import JobContext, RetryStrategy
+from sqlalchemy import text
+
+from dreamer.core import clock
+from dreamer.core.config import Settings
+from dreamer.db.session import SYSTEM, Database
+from dreamer.db.urls import plain_url
+from dreamer.mail.delivery import Mailer, transport_for
+
+log = logging.getLogger("dreamer.worker")
+MAIL_RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+
+
+@dataclass
+class Worker:
+    app: procrastinate.App
+    db: Database
+    mailer: Mailer
+
+    async def run(self, *, wait: bool = True) -> None:
+        """Process jobs; with ``wait=False`` return once the queues are empty (tests)."""
+        async with self.app.open_async():
+            await self.app.run_worker_async(wait=wait, install_signal_handlers=wait)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_worker(settings: Settings, owner_url: str) -> Worker:
+    connector = procrastinate.PsycopgConnector(
+        conninfo=plain_url(owner_url),
+        kwargs={"options": "-c search_path=procrastinate,public"},
+    )
+    app = procrastinate.App(connector=connector)
+    db = Database(owner_url, pool_size=2)
+    mailer = Mailer(db, settings, transport_for(settings))
+
+    @app.task(name="send_mail", queue="mail", retry=MAIL_RETRY, pass_context=True)
+    async def send_mail(context: JobContext, outbox_id: str) -> None:
+        attempts = context.job.attempts if context.job else 0
+        final = attempts + 1 >= (MAIL_RETRY.max_attempts or 1)
+        await mailer.deliver(uuid.UUID(outbox_id), final_attempt=final)
+
+    @app.periodic(cron="7 * * * *")
+    @app.task(name="maintenance", queue="maintenance")
+    async def maintenance(timestamp: int) -> None:
+        async with db.transaction(SYSTEM) as session:
+            for table in ("audit_logs", "analytics_events"):
+                await session.execute(
+                    text("select ensure_monthly_partitions(cast(:t as regclass), 3)"), {"t": table}
+                )
+            purged = await session.scalar(
+                text("select auth_purge_expired(:now)"), {"now": clock.now()}
+            )
+        log.info("maintenance done: %s expired sessions purged", purged)
+
+    return Worker(app, db, mailer)
