@@ -10,14 +10,21 @@ as ``dreamer_app``, so Row Level Security applies exactly as in production.
 from __future__ import annotations
 
 import asyncio
+import email
+import email.message
+import email.policy
 import itertools
 import os
+import re
 import secrets
+import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
@@ -146,14 +153,15 @@ def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settin
         "database_owner_url": db.owner_url,
         "secret_key": "test-secret-" + "x" * 40,
         "db_pool_size": 4,
+        # cheap hashing in tests; tests/auth/test_passwords.py checks the production parameters
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+        "frontend_url": "https://dreamer.test",
+        "trusted_proxies": ["203.0.113.7/32"],
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def settings(fresh_db: ClonedDatabase, tmp_path: Path) -> Settings:
-    return make_settings(fresh_db, tmp_path)
 
 
 @pytest.fixture
@@ -182,3 +190,130 @@ async def act_as(
         role,
         visitor_id or "",
     )
+
+
+# -- mail and the worker ------------------------------------------------------------------------
+
+
+class MailSink:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        """The token of the newest mail to ``address`` linking to ``path``."""
+        for message in reversed(self.to(address)):
+            body = message.get_body(("plain",))
+            assert body is not None
+            match = re.search(
+                rf"https://dreamer\.test{path}\?token=([A-Za-z0-9_-]+)", body.get_content()
+            )
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no mail to {address} with a {path} link")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailSink, int]]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    with socket.socket() as probe:  # aiosmtpd cannot bind port 0 itself
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail(smtp: tuple[MailSink, int]) -> MailSink:
+    return smtp[0]
+
+
+@pytest.fixture
+def settings(fresh_db: ClonedDatabase, tmp_path: Path, smtp: tuple[MailSink, int]) -> Settings:
+    return make_settings(fresh_db, tmp_path, smtp_url=f"smtp://127.0.0.1:{smtp[1]}")
+
+
+@pytest.fixture
+async def deliver(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Run the real worker until its queues are empty (delivers queued mail)."""
+    from dreamer.worker import build_worker
+
+    assert settings.database_owner_url
+    worker = build_worker(settings, settings.database_owner_url)
+
+    async def run() -> None:
+        await worker.run(wait=False)
+
+    yield run
+    await worker.close()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Callable[[datetime], None]]:
+    from dreamer.core import clock
+
+    yield clock.freeze
+    clock.freeze(None)
+
+
+# -- accounts -------------------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    email: str
+    access: str
+    refresh: str
+    password: str = PASSWORD
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+async def make_account(
+    client: httpx.AsyncClient,
+    owner: asyncpg.Connection,
+    email: str,
+    *,
+    role: str = "client",
+    status: str = "active",
+    password: str = PASSWORD,
+) -> Account:
+    """Register through the API, then give the account its role and status as the owner."""
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "firstName": "Test", "lastName": "User"},
+    )
+    assert response.status_code == 201, response.text
+    user_id = uuid.UUID(response.json()["data"]["user"]["id"])
+    await owner.execute(
+        "update users set role = $2, status = 'active', email_verified = true where id = $1",
+        user_id,
+        role,
+    )
+    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    data = login.json()["data"]
+    if status != "active":
+        await owner.execute("update users set status = $2 where id = $1", user_id, status)
+    return Account(user_id, email, data["accessToken"], data["refreshToken"], password)

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from dreamer.core.config import Settings
-from dreamer.db.migrate import head_revision
 from dreamer.core.http import VISITOR_COOKIE
+from dreamer.db.migrate import head_revision
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:

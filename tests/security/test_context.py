@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from dataclasses import replace
 from datetime import timedelta
 
 import asyncpg

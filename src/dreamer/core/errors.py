@@ -199,6 +199,14 @@ async def _db_error(request: Request, exc: Exception) -> Response:
             )
         return await _unexpected(request, exc)
     status, slug, title, detail = mapped
+    log.info(
+        "database refused %s %s: sqlstate %s, constraint %s, column %s",
+        request.method,
+        request.url.path,
+        sqlstate,
+        constraint,
+        getattr(getattr(exc.orig, "__cause__", None), "column_name", None),
+    )
     extra = {"constraint": constraint} if constraint else None
     return problem_response(request, status, slug, title, detail, extra=extra)
 

@@ -37,7 +37,7 @@ class ApiModel(BaseModel):
 class InputModel(ApiModel):
     """Request bodies: unknown fields are refused, so nothing can be mass-assigned."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=False)
 
 
 class PageMeta(ApiModel):

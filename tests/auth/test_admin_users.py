@@ -1,0 +1,86 @@
+"""Staff user management: filters, search, cursor pages, status and role changes."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from tests.conftest import Account, make_account
+
+
+async def _staff(client: httpx.AsyncClient, owner: asyncpg.Connection) -> tuple[Account, Account]:
+    admin = await make_account(client, owner, "admin@example.com", role="admin")
+    boss = await make_account(client, owner, "boss@example.com", role="super_admin")
+    return admin, boss
+
+
+async def test_list_filter_search_and_paginate(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    admin, _ = await _staff(client, owner_conn)
+    for n in range(5):
+        await make_account(client, owner_conn, f"client{n}@example.com")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, "role": "client"} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/api/v1/admin/users", params=params, headers=admin.auth)).json()
+        seen += [u["email"] for u in page["data"]]
+        cursor = page["meta"]["nextCursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == [f"client{n}@example.com" for n in range(5)]
+    found = await client.get("/api/v1/admin/users", params={"q": "CLIENT3"}, headers=admin.auth)
+    assert [u["email"] for u in found.json()["data"]] == ["client3@example.com"]
+    bad = await client.get("/api/v1/admin/users", params={"cursor": "%%%"}, headers=admin.auth)
+    assert bad.status_code == 400
+
+
+async def test_suspension_ends_sessions_at_once(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    admin, _ = await _staff(client, owner_conn)
+    victim = await make_account(client, owner_conn, "victim@example.com")
+    response = await client.patch(
+        f"/api/v1/admin/users/{victim.id}", headers=admin.auth, json={"status": "suspended"}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "suspended"
+    assert (await client.get("/api/v1/users/profile", headers=victim.auth)).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refreshToken": victim.refresh})
+    ).status_code == 401
+    audited = await owner_conn.fetchval(
+        "select count(*) from audit_logs where entity_id = $1 and action = 'update' "
+        "and new_values->>'status' = 'suspended'",
+        victim.id,
+    )
+    assert audited == 1
+
+
+async def test_only_super_admin_grants_staff_roles(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    admin, boss = await _staff(client, owner_conn)
+    user = await make_account(client, owner_conn, "rise@example.com")
+    refused = await client.patch(
+        f"/api/v1/admin/users/{user.id}", headers=admin.auth, json={"role": "admin"}
+    )
+    assert refused.status_code == 403
+    to_client = await client.patch(
+        f"/api/v1/admin/users/{user.id}", headers=admin.auth, json={"role": "visitor"}
+    )
+    assert to_client.status_code == 200
+    granted = await client.patch(
+        f"/api/v1/admin/users/{user.id}", headers=boss.auth, json={"role": "admin"}
+    )
+    assert granted.status_code == 200 and granted.json()["data"]["role"] == "admin"
+    # the promoted user's old token carries the old role: refused until they refresh
+    assert (await client.get("/api/v1/users/profile", headers=user.auth)).status_code == 401
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refreshToken": user.refresh})
+    new_auth = {"Authorization": f"Bearer {refreshed.json()['data']['accessToken']}"}
+    assert (await client.get("/api/v1/admin/users", headers=new_auth)).status_code == 200
+    own = await client.patch(
+        f"/api/v1/admin/users/{boss.id}", headers=boss.auth, json={"status": "inactive"}
+    )
+    assert own.status_code == 409
