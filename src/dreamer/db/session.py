@@ -89,6 +89,7 @@ class Database:
             pool_pre_ping=False,
             pool_recycle=1800,
             echo=echo,
+            hide_parameters=True,  # bound values (hashes, digests) never reach logs or errors
             connect_args={"server_settings": {"application_name": "dreamer"}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)

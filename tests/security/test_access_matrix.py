@@ -1,0 +1,312 @@
+"""The access matrix: every route, every actor, own object and another's object -> status.
+
+Actors: anonymous (no token), visitor (a registered account with role visitor), clients A and B,
+an admin and a super_admin. A route of the app that has no row here fails
+``test_every_route_has_a_row``: adding an endpoint means deciding who may call it.
+Each route runs against a fresh database and fresh accounts, so destructive calls (logout,
+password change) cannot disturb another row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from dreamer.app import create_app
+from tests.conftest import (
+    PASSWORD,
+    Account,
+    ClonedDatabase,
+    Cluster,
+    clone_database,
+    drop_database,
+    make_account,
+    make_settings,
+)
+
+ACTORS = ("anonymous", "visitor", "client_a", "client_b", "admin", "super_admin")
+ROLES = {
+    "visitor": "visitor",
+    "client_a": "client",
+    "client_b": "client",
+    "admin": "admin",
+    "super_admin": "super_admin",
+}
+OTHER = {"client_b": "client_a"}  # whose object counts as "another's" (default: client B's)
+NEW_PASSWORD = "freshly minted passphrase"
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    owner: asyncpg.Connection
+    accounts: dict[str, Account]
+    counter: list[int] = field(default_factory=lambda: [0])
+
+    def unique(self) -> str:
+        self.counter[0] += 1
+        return f"n{self.counter[0]}-{uuid.uuid4().hex[:6]}@example.com"
+
+    def headers(self, actor: str) -> dict[str, str]:
+        return self.accounts[actor].auth if actor in self.accounts else {}
+
+    def other(self, actor: str) -> Account:
+        return self.accounts[OTHER.get(actor, "client_b")]
+
+    async def session_id(self, account: Account) -> str:
+        value = await self.owner.fetchval(
+            "select id from user_sessions where user_id = $1 and revoked_at is null "
+            "order by created_at limit 1",
+            account.id,
+        )
+        return str(value)
+
+
+Request = tuple[str, str, dict[str, Any] | None]
+Build = Callable[[World, str, str], Awaitable[Request]]
+
+
+def plain(method: str, path: str, body: dict[str, Any] | None = None) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        return method, path, body
+
+    return build
+
+
+async def _register(world: World, actor: str, whose: str) -> Request:
+    return (
+        "POST",
+        "/api/v1/auth/register",
+        {"email": world.unique(), "password": PASSWORD, "firstName": "N", "lastName": "U"},
+    )
+
+
+async def _login(world: World, actor: str, whose: str) -> Request:
+    email = (
+        world.accounts[actor].email if actor in world.accounts else world.accounts["client_a"].email
+    )
+    return "POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD}
+
+
+async def _refresh(world: World, actor: str, whose: str) -> Request:
+    if actor in world.accounts:
+        return "POST", "/api/v1/auth/refresh", {"refreshToken": world.accounts[actor].refresh}
+    # anyone holding a refresh token may use it: a fresh one, so no actor's token is reused
+    login = await world.client.post(
+        "/api/v1/auth/login", json={"email": world.accounts["client_a"].email, "password": PASSWORD}
+    )
+    return "POST", "/api/v1/auth/refresh", {"refreshToken": login.json()["data"]["refreshToken"]}
+
+
+async def _change_password(world: World, actor: str, whose: str) -> Request:
+    return (
+        "POST",
+        "/api/v1/auth/password",
+        {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD},
+    )
+
+
+async def _resend(world: World, actor: str, whose: str) -> Request:
+    return "POST", "/api/v1/auth/verify-email/resend", {"email": world.unique()}
+
+
+async def _reset(world: World, actor: str, whose: str) -> Request:
+    return "POST", "/api/v1/auth/password-reset", {"email": world.unique()}
+
+
+def _target(world: World, actor: str, whose: str) -> Account:
+    if whose == "own" and actor in world.accounts:
+        return world.accounts[actor]
+    return world.other(actor)
+
+
+async def _session(world: World, actor: str, whose: str) -> Request:
+    account = _target(world, actor, whose)
+    if whose == "own" and actor in world.accounts:
+        # a second session of the actor's own, so the current one survives the call
+        await world.client.post(
+            "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
+        )
+        sid = await world.owner.fetchval(
+            "select id from user_sessions where user_id = $1 and revoked_at is null "
+            "order by created_at desc limit 1",
+            account.id,
+        )
+        return "DELETE", f"/api/v1/auth/sessions/{sid}", None
+    return "DELETE", f"/api/v1/auth/sessions/{await world.session_id(account)}", None
+
+
+async def _admin_get(world: World, actor: str, whose: str) -> Request:
+    return "GET", f"/api/v1/admin/users/{_target(world, actor, whose).id}", None
+
+
+async def _admin_patch(world: World, actor: str, whose: str) -> Request:
+    return "PATCH", f"/api/v1/admin/users/{_target(world, actor, whose).id}", {"status": "inactive"}
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ACTORS, status)
+
+
+def signed_in(status: int) -> dict[str, int]:
+    return {"anonymous": 401} | dict.fromkeys(ACTORS[1:], status)
+
+
+def staff(status: int) -> dict[str, int]:
+    return {
+        "anonymous": 401,
+        "visitor": 403,
+        "client_a": 403,
+        "client_b": 403,
+        "admin": status,
+        "super_admin": status,
+    }
+
+
+# (method, path) → (request builder, {actor: status} or {actor: (own, other)})
+Expected = dict[str, int] | dict[str, tuple[int, int]]
+MATRIX: dict[tuple[str, str], tuple[Build, Expected]] = {
+    ("GET", "/healthz"): (plain("GET", "/healthz"), everyone(200)),
+    ("GET", "/readyz"): (plain("GET", "/readyz"), everyone(200)),
+    ("GET", "/api/v1/services"): (plain("GET", "/api/v1/services"), everyone(200)),
+    ("GET", "/api/v1/services/{slug}"): (
+        plain("GET", "/api/v1/services/ai-strategy-consultation"),
+        everyone(200),
+    ),
+    ("POST", "/api/v1/auth/register"): (_register, everyone(201)),
+    ("POST", "/api/v1/auth/login"): (_login, everyone(200)),
+    ("POST", "/api/v1/auth/refresh"): (_refresh, everyone(200)),
+    ("POST", "/api/v1/auth/logout"): (plain("POST", "/api/v1/auth/logout"), signed_in(200)),
+    ("POST", "/api/v1/auth/logout-all"): (plain("POST", "/api/v1/auth/logout-all"), signed_in(200)),
+    ("GET", "/api/v1/auth/sessions"): (plain("GET", "/api/v1/auth/sessions"), signed_in(200)),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): (
+        _session,
+        {"anonymous": (401, 401)} | dict.fromkeys(ACTORS[1:], (200, 404)),
+    ),
+    ("POST", "/api/v1/auth/password-reset"): (_reset, everyone(200)),
+    ("POST", "/api/v1/auth/password-reset/confirm"): (
+        plain(
+            "POST",
+            "/api/v1/auth/password-reset/confirm",
+            {"token": "x" * 43, "password": NEW_PASSWORD},
+        ),
+        everyone(400),
+    ),
+    ("POST", "/api/v1/auth/password"): (_change_password, signed_in(200)),
+    ("POST", "/api/v1/auth/verify-email"): (
+        plain("POST", "/api/v1/auth/verify-email", {"token": "y" * 43}),
+        everyone(400),
+    ),
+    ("POST", "/api/v1/auth/verify-email/resend"): (_resend, everyone(200)),
+    ("GET", "/api/v1/users/profile"): (plain("GET", "/api/v1/users/profile"), signed_in(200)),
+    ("PUT", "/api/v1/users/profile"): (
+        plain("PUT", "/api/v1/users/profile", {"company": "Acme"}),
+        signed_in(200),
+    ),
+    ("GET", "/api/v1/admin/users"): (plain("GET", "/api/v1/admin/users"), staff(200)),
+    ("GET", "/api/v1/admin/users/{user_id}"): (
+        _admin_get,
+        {
+            "anonymous": (401, 401),
+            "visitor": (403, 403),
+            "client_a": (403, 403),
+            "client_b": (403, 403),
+            "admin": (200, 200),
+            "super_admin": (200, 200),
+        },
+    ),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): (
+        _admin_patch,
+        {
+            "anonymous": (401, 401),
+            "visitor": (403, 403),
+            "client_a": (403, 403),
+            "client_b": (403, 403),
+            "admin": (409, 200),
+            "super_admin": (409, 200),
+        },
+    ),
+}
+# Not API routes: documentation pages and the permanent redirect of old paths.
+UNLISTED = {
+    ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/redoc"),
+    ("GET", "/openapi.json"),
+}
+
+
+def test_every_route_has_a_row(tmp_path: Path) -> None:
+    app = create_app(
+        make_settings(ClonedDatabase("x", "postgresql://x@/x", "postgresql://x@/x"), tmp_path)
+    )
+    schema = app.openapi()
+    routes = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    missing = routes - set(MATRIX) - UNLISTED
+    assert missing == set(), f"routes without an access-matrix row: {sorted(missing)}"
+    stale = set(MATRIX) - routes
+    assert stale == set(), f"rows for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+async def world(cluster: Cluster, tmp_path: Path) -> AsyncIterator[World]:
+    from dreamer.seed.runner import run_seed
+
+    db = await clone_database(cluster)
+    settings = make_settings(
+        db,
+        tmp_path,
+        rate_limit_register_ip="1000/60",
+        rate_limit_login_ip="1000/60",
+        rate_limit_login_account="1000/60",
+        rate_limit_reset_ip="1000/60",
+        rate_limit_resend_ip="1000/60",
+    )
+    await run_seed(settings, db.owner_url, demo=False, only_if_empty=False)
+    app = create_app(settings)
+    owner = await asyncpg.connect(db.owner_url)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        accounts = {
+            actor: await make_account(client, owner, f"{actor}.matrix@example.com", role=role)
+            for actor, role in ROLES.items()
+        }
+        yield World(client, owner, accounts)
+    await owner.close()
+    await app.state.db.dispose()
+    await drop_database(cluster, db.name)
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_access(world: World, route: tuple[str, str]) -> None:
+    build, expected = MATRIX[route]
+    failures = []
+    for actor in ACTORS:
+        wanted = expected[actor]
+        cases = (
+            (("own", wanted[0]), ("other", wanted[1]))
+            if isinstance(wanted, tuple)
+            else (("-", wanted),)
+        )
+        for whose, status in cases:
+            method, url, body = await build(world, actor, whose)
+            response = await world.client.request(
+                method, url, json=body, headers=world.headers(actor), follow_redirects=False
+            )
+            if response.status_code != status:
+                failures.append(
+                    f"{actor}/{whose}: {response.status_code} != {status} ({response.text[:120]})"
+                )
+    assert failures == []
