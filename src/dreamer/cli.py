@@ -85,6 +85,7 @@ def serve(
         if target.owner_url:
             os.environ["DATABASE_OWNER_URL"] = target.owner_url
         os.environ["SECRET_KEY"] = settings.resolved_secret_key()
+        get_settings.cache_clear()  # an in-process worker (WORKERS=1) must see them too
         bind_host, bind_port = host or settings.host, port or settings.port
         shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
         worker = _spawn_worker() if settings.run_worker and target.owner_url else None
@@ -122,9 +123,11 @@ def _spawn_worker() -> subprocess.Popen[bytes]:
 @app.command()
 def worker() -> None:
     """Run the background worker (mail delivery, maintenance) until interrupted."""
+    from dreamer.core.logging import configure_logging
     from dreamer.worker import build_worker
 
     settings = get_settings()
+    configure_logging(settings.log_level)
     target = resolve(settings)
     try:
         runner = build_worker(settings, _owner_url(target))
