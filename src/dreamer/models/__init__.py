@@ -12,7 +12,12 @@ from dreamer.models.base import (
     UserRole,
     UserStatus,
 )
-from dreamer.models.catalog import Service, ServiceBooking
+from dreamer.models.catalog import (
+    AvailabilityException,
+    AvailabilitySettings,
+    Service,
+    ServiceBooking,
+)
 from dreamer.models.chat import ChatConversation, ChatMessage
 from dreamer.models.content import CaseStudy, ContentPage, Testimonial
 from dreamer.models.leads import Lead, LeadActivity
@@ -24,6 +29,8 @@ metadata = Base.metadata
 
 __all__ = [
     "AnalyticsEvent",
+    "AvailabilityException",
+    "AvailabilitySettings",
     "AuditLog",
     "Base",
     "BookingStatus",

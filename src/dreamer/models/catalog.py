@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamer.models.base import (
@@ -30,6 +32,7 @@ class Service(Base):
     __table_args__ = (
         UniqueConstraint("slug", name="services_slug_key"),
         Index("idx_services_active_sort", "sort_order", "name", postgresql_where=text("is_active")),
+        Index("idx_services_previous_slugs", "previous_slugs", postgresql_using="gin"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -41,6 +44,46 @@ class Service(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="60")
     is_active: Mapped[bool] = mapped_column(nullable=False, server_default=text("true"))
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    previous_slugs: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'")
+    )
+    metadata_: Mapped[dict[str, Any]] = metadata_column()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class AvailabilitySettings(Base):
+    """The one row of booking rules: hours per ISO weekday in the company's time zone."""
+
+    __tablename__ = "availability_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="1")
+    time_zone: Mapped[str] = mapped_column(Text, nullable=False, server_default="UTC")
+    weekly_hours: Mapped[dict[str, Any]] = jsonb_object()
+    slot_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="30")
+    min_notice_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1440")
+    horizon_days: Mapped[int] = mapped_column(Integer, nullable=False, server_default="60")
+    buffer_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="15")
+    cancel_cutoff_minutes: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default="1440"
+    )
+    reminder_minutes: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1440")
+    metadata_: Mapped[dict[str, Any]] = metadata_column()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class AvailabilityException(Base):
+    """A date that differs from the weekly hours: closed (holiday) or open with its own hours."""
+
+    __tablename__ = "availability_exceptions"
+    __table_args__ = (UniqueConstraint("date", name="availability_exceptions_date_key"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    is_closed: Mapped[bool] = mapped_column(nullable=False, server_default=text("true"))
+    hours: Mapped[list[Any]] = jsonb_array()
+    reason: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
