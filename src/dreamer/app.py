@@ -16,6 +16,8 @@ from starlette.responses import RedirectResponse, Response
 from dreamer import __version__
 from dreamer.auth.router import router as auth_router
 from dreamer.auth.service import AuthEnv
+from dreamer.bookings.admin_router import router as admin_availability_router
+from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
@@ -47,6 +49,8 @@ def _api_router() -> APIRouter:
     api.include_router(users_router)
     api.include_router(admin_users_router)
     api.include_router(catalog_router)
+    api.include_router(bookings_router)
+    api.include_router(admin_availability_router)
     return api
 
 

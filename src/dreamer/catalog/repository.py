@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.models import Service
 
 
-async def list_active(session: AsyncSession, *, offset: int, limit: int) -> Sequence[Service]:
+def _visible(is_active: bool | None) -> Any:
+    return Service.is_active.is_(is_active) if is_active is not None else True
+
+
+async def list_page(
+    session: AsyncSession, *, is_active: bool | None, offset: int, limit: int
+) -> Sequence[Service]:
     query = (
         select(Service)
-        .where(Service.is_active)
+        .where(_visible(is_active))
         .order_by(Service.sort_order, Service.name)
         .offset(offset)
         .limit(limit)
@@ -21,11 +29,53 @@ async def list_active(session: AsyncSession, *, offset: int, limit: int) -> Sequ
     return (await session.scalars(query)).all()
 
 
-async def count_active(session: AsyncSession) -> int:
-    query = select(func.count()).select_from(Service).where(Service.is_active)
+async def count(session: AsyncSession, *, is_active: bool | None) -> int:
+    query = select(func.count()).select_from(Service).where(_visible(is_active))
     return int(await session.scalar(query) or 0)
 
 
-async def get_active_by_slug(session: AsyncSession, slug: str) -> Service | None:
-    query = select(Service).where(Service.slug == slug, Service.is_active)
+async def get_by_slug(session: AsyncSession, slug: str, *, active_only: bool) -> Service | None:
+    """By current slug, else by a former one (a renamed service keeps resolving)."""
+    query = (
+        select(Service)
+        .where(or_(Service.slug == slug, Service.previous_slugs.contains([slug])))
+        .order_by(case((Service.slug == slug, 0), else_=1))
+        .limit(1)
+    )
+    if active_only:
+        query = query.where(Service.is_active)
+    return (await session.scalars(query)).first()
+
+
+async def get(session: AsyncSession, service_id: uuid.UUID) -> Service | None:
+    query = (
+        select(Service).where(Service.id == service_id).execution_options(populate_existing=True)
+    )
     return (await session.scalars(query)).one_or_none()
+
+
+async def create(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
+    service_id = uuid.uuid4()
+    await session.execute(insert(Service).values(id=service_id, **values))
+    return service_id
+
+
+async def update_fields(
+    session: AsyncSession, service_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    await session.execute(update(Service).where(Service.id == service_id).values(**values))
+
+
+async def remove(session: AsyncSession, service_id: uuid.UUID) -> None:
+    await session.execute(delete(Service).where(Service.id == service_id))
+
+
+async def set_order(session: AsyncSession, ids: list[uuid.UUID]) -> int:
+    positions = {service_id: index + 1 for index, service_id in enumerate(ids)}
+    statement = (
+        update(Service)
+        .where(Service.id.in_(ids))
+        .values(sort_order=case(positions, value=Service.id))
+        .returning(Service.id)
+    )
+    return len((await session.execute(statement)).all())

@@ -1,31 +1,57 @@
-"""Public catalogue: the consulting services offered."""
+"""The service catalogue: public reads, staff writes."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from dreamer.catalog import service
-from dreamer.catalog.schemas import ServiceOut
+from dreamer.catalog.schemas import ReorderIn, ServiceIn, ServiceOut, ServicePatch
 from dreamer.core.responses import Envelope, JSONResponse, PageMeta, ok
-from dreamer.deps import DbSession
+from dreamer.deps import Context, DbSession, Staff
+from dreamer.models import Service
 
 router = APIRouter(prefix="/services", tags=["catalogue"])
 
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
 
 
+def _out(item: Service) -> dict[str, object]:
+    return ServiceOut.model_validate(item).model_dump(mode="json")
+
+
 @router.get("", response_model=Envelope[list[ServiceOut]])
 async def list_services(
     db: DbSession,
+    ctx: Context,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    is_active: Annotated[
+        bool | None, Query(alias="isActive", description="staff only: filter by state")
+    ] = None,
 ) -> JSONResponse:
-    """Active services in display order (`sortOrder`), paginated; `meta` has the totals."""
-    services, total = await service.list_active(db, page=page, limit=limit)
-    data = [ServiceOut.model_validate(s).model_dump(mode="json") for s in services]
-    return ok(data, PageMeta.of(page, limit, total))
+    """Active services in display order (`sortOrder`), paginated; `meta` has the totals.
+    Staff see inactive services too, and may filter with `isActive`."""
+    services, total = await service.list_services(
+        db, staff=ctx.is_staff, is_active=is_active, page=page, limit=limit
+    )
+    return ok([_out(s) for s in services], PageMeta.of(page, limit, total))
+
+
+@router.post("", status_code=201, response_model=Envelope[ServiceOut])
+async def create_service(body: ServiceIn, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Add a service (staff). `pricing.type` is fixed, custom, hourly or workshop."""
+    created = await service.create(db, body.model_dump())
+    return ok(_out(created), status=201)
+
+
+@router.post("/reorder", response_model=Envelope[dict[str, int]])
+async def reorder_services(body: ReorderIn, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Set the display order (staff): the listed ids get sortOrder 1, 2, 3, …"""
+    await service.reorder(db, body.ids)
+    return ok({"reordered": len(body.ids)})
 
 
 @router.get(
@@ -34,6 +60,22 @@ async def list_services(
     responses={404: {"description": "No active service has this slug"}},
 )
 async def get_service(db: DbSession, slug: Slug) -> JSONResponse:
-    """One active service by its slug."""
-    found = await service.get_active(db, slug)
-    return ok(ServiceOut.model_validate(found).model_dump(mode="json"))
+    """One active service by its slug (a former slug of a renamed service works too)."""
+    return ok(_out(await service.get_active(db, slug)))
+
+
+@router.patch("/{service_id}", response_model=Envelope[ServiceOut])
+async def update_service(
+    service_id: uuid.UUID, body: ServicePatch, db: DbSession, ctx: Staff
+) -> JSONResponse:
+    """Change a service (staff); `isActive: false` deactivates it. A new slug keeps the old
+    one resolving."""
+    updated = await service.update(db, service_id, body.model_dump(exclude_unset=True))
+    return ok(_out(updated))
+
+
+@router.delete("/{service_id}", response_model=Envelope[dict[str, str]])
+async def delete_service(service_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Delete a service that was never booked (staff); 409 otherwise (deactivate instead)."""
+    await service.delete(db, service_id)
+    return ok({"message": "Service deleted"})

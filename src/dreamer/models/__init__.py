@@ -29,9 +29,9 @@ metadata = Base.metadata
 
 __all__ = [
     "AnalyticsEvent",
+    "AuditLog",
     "AvailabilityException",
     "AvailabilitySettings",
-    "AuditLog",
     "Base",
     "BookingStatus",
     "CaseStudy",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth import repository as auth_repository
 from dreamer.core import clock
-from dreamer.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from dreamer.core.errors import Conflict, Forbidden, NotFound
+from dreamer.core.pagination import decode_cursor, encode_cursor
 from dreamer.db.session import RequestContext
 from dreamer.models import User, UserRole, UserStatus
 from dreamer.users import repository
@@ -37,20 +36,6 @@ async def update_profile(
     return await profile(session, ctx)
 
 
-def encode_cursor(user: User) -> str:
-    raw = f"{user.created_at.isoformat()}|{user.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created, _, ident = raw.partition("|")
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Malformed cursor") from None
-
-
 async def list_users(
     session: AsyncSession,
     *,
@@ -66,7 +51,7 @@ async def list_users(
     )
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return rows, encode_cursor(rows[-1]) if has_more and rows else None
+    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:

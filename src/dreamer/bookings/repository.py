@@ -1,0 +1,120 @@
+"""SQL for availability rules and bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.models import (
+    AvailabilityException,
+    AvailabilitySettings,
+    BookingStatus,
+    ServiceBooking,
+)
+
+
+async def settings(session: AsyncSession) -> AvailabilitySettings:
+    row = await session.get(AvailabilitySettings, 1)
+    assert row is not None, "migration 0005 inserts the settings row"
+    return row
+
+
+async def update_settings(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(
+        update(AvailabilitySettings).where(AvailabilitySettings.id == 1).values(**values)
+    )
+
+
+async def exceptions(
+    session: AsyncSession, first: dt.date | None = None, last: dt.date | None = None
+) -> Sequence[AvailabilityException]:
+    query = select(AvailabilityException).order_by(AvailabilityException.date)
+    if first is not None:
+        query = query.where(AvailabilityException.date >= first)
+    if last is not None:
+        query = query.where(AvailabilityException.date <= last)
+    return (await session.scalars(query)).all()
+
+
+async def busy(
+    session: AsyncSession, start: dt.datetime, end: dt.datetime, except_id: uuid.UUID | None = None
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    rows = await session.execute(
+        text("select starts, ends from booked_ranges(:f, :t, :x)"),
+        {"f": start, "t": end, "x": except_id},
+    )
+    return [(r.starts, r.ends) for r in rows]
+
+
+async def get(
+    session: AsyncSession, booking_id: uuid.UUID, *, lock: bool = False
+) -> ServiceBooking | None:
+    query = select(ServiceBooking).where(ServiceBooking.id == booking_id)
+    if lock:
+        query = query.with_for_update()
+    return (await session.scalars(query.execution_options(populate_existing=True))).one_or_none()
+
+
+async def by_idempotency_key(
+    session: AsyncSession, user_id: uuid.UUID, key: str
+) -> ServiceBooking | None:
+    query = select(ServiceBooking).where(
+        ServiceBooking.user_id == user_id, ServiceBooking.idempotency_key == key
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID | None,
+    status: BookingStatus | None,
+    service_id: uuid.UUID | None,
+    starts_from: dt.datetime | None,
+    starts_before: dt.datetime | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[ServiceBooking]:
+    """By start time, soonest first; keyset pagination on (scheduled_at, id)."""
+    query = select(ServiceBooking).order_by(ServiceBooking.scheduled_at, ServiceBooking.id)
+    if user_id is not None:
+        query = query.where(ServiceBooking.user_id == user_id)
+    if status is not None:
+        query = query.where(ServiceBooking.status == status)
+    if service_id is not None:
+        query = query.where(ServiceBooking.service_id == service_id)
+    if starts_from is not None:
+        query = query.where(ServiceBooking.scheduled_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(ServiceBooking.scheduled_at < starts_before)
+    if after is not None:
+        query = query.where(tuple_(ServiceBooking.scheduled_at, ServiceBooking.id) > tuple_(*after))
+    return (await session.scalars(query.limit(limit))).all()
+
+
+async def has_bookings(session: AsyncSession, service_id: uuid.UUID) -> bool:
+    """Whether any booking (anyone's) uses the service; asked by staff, so RLS shows all."""
+    query = select(ServiceBooking.id).where(ServiceBooking.service_id == service_id).limit(1)
+    return (await session.scalar(query)) is not None
+
+
+async def add_exception(session: AsyncSession, values: dict[str, Any]) -> AvailabilityException:
+    new_id = uuid.uuid4()
+    await session.execute(insert(AvailabilityException).values(id=new_id, **values))
+    created = await session.get(AvailabilityException, new_id)
+    assert created is not None
+    return created
+
+
+async def remove_exception(session: AsyncSession, exception_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(AvailabilityException)
+        .where(AvailabilityException.id == exception_id)
+        .returning(AvailabilityException.id)
+    )
+    return result.first() is not None
