@@ -21,6 +21,7 @@ from dreamer.core import clock
 from dreamer.core.config import Settings
 from dreamer.db.session import SYSTEM, Database
 from dreamer.db.urls import plain_url
+from dreamer.mail import outbox
 from dreamer.mail.delivery import Mailer, transport_for
 
 log = logging.getLogger("dreamer.worker")
@@ -70,4 +71,37 @@ def build_worker(settings: Settings, owner_url: str) -> Worker:
             )
         log.info("maintenance done: %s expired sessions purged", purged)
 
+    @app.periodic(cron="*/5 * * * *")
+    @app.task(name="booking_reminders", queue="maintenance")
+    async def booking_reminders(timestamp: int) -> None:
+        sent = await queue_reminders(db)
+        if sent:
+            log.info("queued %s booking reminders", sent)
+
     return Worker(app, db, mailer)
+
+
+async def queue_reminders(db: Database) -> int:
+    """Claim the confirmed bookings that are due a reminder and queue their mails, in one
+    transaction: the claim (``reminder_sent``) and the outbox row commit together, and two
+    workers can never claim the same booking."""
+    async with db.transaction(SYSTEM) as session:
+        claimed = (
+            await session.execute(
+                text("select booking_id, user_id from claim_due_reminders(:now)"),
+                {"now": clock.now()},
+            )
+        ).all()
+        for row in claimed:
+            email = await session.scalar(
+                text("select email from users where id = :id"), {"id": row.user_id}
+            )
+            if email:
+                await outbox.queue(
+                    session,
+                    "booking_reminder",
+                    to=email,
+                    user_id=row.user_id,
+                    context={"booking_id": str(row.booking_id)},
+                )
+        return len(claimed)

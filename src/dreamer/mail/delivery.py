@@ -11,18 +11,21 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.bookings.ics import calendar
 from dreamer.core import clock
 from dreamer.core.config import Settings
 from dreamer.core.security import new_token, token_digest
 from dreamer.db.session import SYSTEM, Database
 from dreamer.mail.render import render
 from dreamer.mail.transport import FileTransport, SmtpTransport, Transport
-from dreamer.models import MailOutbox, MailStatus, User
+from dreamer.models import MailOutbox, MailStatus, Service, ServiceBooking, User
 
 log = logging.getLogger("dreamer.mail")
 
@@ -75,9 +78,14 @@ class Mailer:
             if links is None:
                 mail.status, mail.last_error = MailStatus.SENT, "skipped: no longer needed"
                 return None
+            attachments = links.pop("_attachments", [])
             context.update(links)
             message = render(
-                mail.template, sender=self.settings.mail_from, to=mail.to_address, context=context
+                mail.template,
+                sender=self.settings.mail_from,
+                to=mail.to_address,
+                context=context,
+                attachments=attachments,
             )
             return message, links.get("link")
 
@@ -107,7 +115,36 @@ class Mailer:
             if token is None:
                 return None
             return {"link": f"{front}/reset-password?token={token}", "valid_minutes": ttl // 60}
+        if mail.template.startswith("booking_"):
+            return await self._booking(session, mail)
         return {"reset_link": f"{front}/forgot-password"}
+
+    async def _booking(self, session: AsyncSession, mail: MailOutbox) -> dict[str, Any] | None:
+        """Details of the booking as it is *now*, and its calendar file."""
+        booking = await session.get(ServiceBooking, uuid.UUID(mail.context["booking_id"]))
+        if booking is None:
+            return None
+        service = await session.get(Service, booking.service_id)
+        user = await session.get(User, booking.user_id) if booking.user_id else None
+        tz = ZoneInfo(booking.time_zone)
+        name = service.name if service else "Consultation"
+        ics = calendar(
+            booking,
+            service_name=name,
+            organizer=parseaddr(self.settings.mail_from)[1],
+            attendee=mail.to_address,
+        )
+        return {
+            "first_name": user.first_name if user else None,
+            "service_name": name,
+            "consultation_type": booking.consultation_type.value,
+            "when_local": booking.scheduled_at.astimezone(tz).strftime("%A %d %B %Y, %H:%M"),
+            "time_zone": booking.time_zone,
+            "duration": booking.duration_minutes,
+            "meeting_link": booking.meeting_link,
+            "reason": booking.cancellation_reason,
+            "_attachments": [(f"booking-{booking.id}.ics", "text/calendar", ics)],
+        }
 
     @staticmethod
     async def _store_token(

@@ -9,7 +9,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-TEMPLATES = frozenset({"verify_email", "password_reset", "password_changed"})
+TEMPLATES = frozenset(
+    {
+        "verify_email",
+        "password_reset",
+        "password_changed",
+        "booking_requested",
+        "booking_confirmed",
+        "booking_rescheduled",
+        "booking_cancelled",
+        "booking_reminder",
+    }
+)
 
 
 async def queue(

@@ -16,7 +16,15 @@ _env = Environment(
 )
 
 
-def render(template: str, *, sender: str, to: str, context: dict[str, Any]) -> EmailMessage:
+def render(
+    template: str,
+    *,
+    sender: str,
+    to: str,
+    context: dict[str, Any],
+    attachments: list[tuple[str, str, str]] | None = None,
+) -> EmailMessage:
+    """``attachments``: (filename, MIME type, text content), e.g. an iCalendar file."""
     text = _env.get_template(f"{template}.txt").render(**context)
     subject, _, body = text.partition("\n")
     html = _env.get_template(f"{template}.html").render(subject=subject, **context)
@@ -27,4 +35,14 @@ def render(template: str, *, sender: str, to: str, context: dict[str, Any]) -> E
     message["Message-ID"] = make_msgid(domain="dreamer.local")
     message.set_content(body.lstrip("\n"))
     message.add_alternative(html, subtype="html")
+    for filename, mime, content in attachments or []:
+        maintype, _, subtype = mime.partition("/")
+        params = {"method": "CANCEL" if "METHOD:CANCEL" in content else "REQUEST"}
+        message.add_attachment(
+            content.encode(),
+            maintype=maintype,
+            subtype=subtype,
+            filename=filename,
+            params=params if mime == "text/calendar" else {},
+        )
     return message

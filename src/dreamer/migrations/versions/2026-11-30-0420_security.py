@@ -189,11 +189,12 @@ BEGIN
     INSERT INTO audit_logs (user_id, action, entity_type, entity_id, old_values, new_values,
                             ip_address, user_agent, metadata)
     VALUES (app_user_id(), lower(TG_OP), TG_TABLE_NAME,
-            entity::uuid,
+            CASE WHEN entity ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                 THEN entity::uuid END,
             audit_redact(old_doc), audit_redact(new_doc),
             nullif(current_setting('app.ip', true), '')::inet,
             left(nullif(current_setting('app.user_agent', true), ''), 1000),
-            audit_context());
+            audit_context() || jsonb_strip_nulls(jsonb_build_object('entity_key', entity)));
     RETURN NULL;
 END $$;
 
