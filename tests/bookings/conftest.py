@@ -31,8 +31,22 @@ async def bookable(settings: Settings, owner_conn: asyncpg.Connection) -> None:
     await owner_conn.execute("update availability_settings set time_zone = 'Europe/London'")
 
 
-async def book(client: httpx.AsyncClient, auth: dict[str, str], when: str = SLOT,
-               service: str = "ai-strategy-consultation", **extra: object) -> httpx.Response:
-    return await client.post("/api/v1/bookings", headers=auth, json={
-        "serviceId": service, "consultationType": "strategy", "scheduledAt": when,
-        "timeZone": "Europe/Paris", "notes": "Looking forward", **extra})
+async def book(
+    client: httpx.AsyncClient,
+    auth: dict[str, str],
+    when: str = SLOT,
+    service: str = "ai-strategy-consultation",
+    **extra: object,
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/bookings",
+        headers=auth,
+        json={
+            "serviceId": service,
+            "consultationType": "strategy",
+            "scheduledAt": when,
+            "timeZone": "Europe/Paris",
+            "notes": "Looking forward",
+            **extra,
+        },
+    )

@@ -12,8 +12,12 @@ NINE_TO_FIVE = {d: parse_hours([["09:00", "17:00"]]) for d in range(1, 6)}
 
 
 def rules(**overrides: object) -> Rules:
-    values: dict[str, object] = {"time_zone": "Europe/London", "weekly_hours": NINE_TO_FIVE,
-                                 "min_notice_minutes": 0, "buffer_minutes": 15}
+    values: dict[str, object] = {
+        "time_zone": "Europe/London",
+        "weekly_hours": NINE_TO_FIVE,
+        "min_notice_minutes": 0,
+        "buffer_minutes": 15,
+    }
     values.update(overrides)
     return Rules(**values)  # type: ignore[arg-type]
 
@@ -22,12 +26,23 @@ def at(y: int, m: int, d: int, h: int, minute: int = 0, tz: str = "UTC") -> dt.d
     return dt.datetime(y, m, d, h, minute, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-def day(rule: Rules, date: dt.date, duration: int = 60, busy: list | None = None,
-        now: dt.datetime | None = None) -> list[dt.datetime]:
+def day(
+    rule: Rules,
+    date: dt.date,
+    duration: int = 60,
+    busy: list | None = None,
+    now: dt.datetime | None = None,
+) -> list[dt.datetime]:
     start = dt.datetime.combine(date, dt.time(0), tzinfo=UTC) - dt.timedelta(hours=14)
     end = start + dt.timedelta(hours=52)
-    found = free_starts(rule, duration_minutes=duration, busy=busy or [], window_start=start,
-                        window_end=end, now=now or at(2027, 3, 20, 0))
+    found = free_starts(
+        rule,
+        duration_minutes=duration,
+        busy=busy or [],
+        window_start=start,
+        window_end=end,
+        now=now or at(2027, 3, 20, 0),
+    )
     zone = ZoneInfo(rule.time_zone)
     return [s for s in found if s.astimezone(zone).date() == date]
 
@@ -50,8 +65,9 @@ def test_across_the_daylight_saving_change() -> None:
 
 
 def test_wall_times_in_the_spring_forward_gap_do_not_exist() -> None:
-    night = rules(exceptions={dt.date(2027, 3, 28): parse_hours([["00:30", "03:00"]])},
-                  buffer_minutes=0)
+    night = rules(
+        exceptions={dt.date(2027, 3, 28): parse_hours([["00:30", "03:00"]])}, buffer_minutes=0
+    )
     starts = day(night, dt.date(2027, 3, 28), duration=30)
     local = [s.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M") for s in starts]
     assert local == ["00:30", "02:00", "02:30"]  # 01:00 and 01:30 never happen that night
@@ -71,25 +87,40 @@ def test_buffers_keep_meetings_apart() -> None:
 def test_minimum_notice_and_horizon() -> None:
     now = at(2027, 3, 22, 10)  # Monday 10:00
     rule = rules(min_notice_minutes=24 * 60, horizon_days=3)
-    found = free_starts(rule, duration_minutes=60, busy=[], window_start=now,
-                        window_end=now + dt.timedelta(days=10), now=now)
+    found = free_starts(
+        rule,
+        duration_minutes=60,
+        busy=[],
+        window_start=now,
+        window_end=now + dt.timedelta(days=10),
+        now=now,
+    )
     assert found[0] == at(2027, 3, 23, 10)  # 24 h later
     assert found[-1] < now + dt.timedelta(days=3)
-    assert {s.date() for s in found} == {dt.date(2027, 3, 23), dt.date(2027, 3, 24),
-                                         dt.date(2027, 3, 25)}
+    assert {s.date() for s in found} == {
+        dt.date(2027, 3, 23),
+        dt.date(2027, 3, 24),
+        dt.date(2027, 3, 25),
+    }
 
 
 def test_exceptions_close_and_open_days() -> None:
-    rule = rules(exceptions={dt.date(2027, 3, 26): [],  # a holiday on Friday
-                             dt.date(2027, 3, 27): parse_hours([["10:00", "12:00"]])})  # Saturday
+    rule = rules(
+        exceptions={
+            dt.date(2027, 3, 26): [],  # a holiday on Friday
+            dt.date(2027, 3, 27): parse_hours([["10:00", "12:00"]]),
+        }
+    )  # Saturday
     assert day(rule, dt.date(2027, 3, 26)) == []
-    assert day(rule, dt.date(2027, 3, 27)) == [at(2027, 3, 27, 10), at(2027, 3, 27, 10, 30),
-                                               at(2027, 3, 27, 11)]
+    assert day(rule, dt.date(2027, 3, 27)) == [
+        at(2027, 3, 27, 10),
+        at(2027, 3, 27, 10, 30),
+        at(2027, 3, 27, 11),
+    ]
 
 
 def test_is_free_start_requires_alignment() -> None:
     now = at(2027, 3, 20, 0)
     assert is_free_start(rules(), at(2027, 3, 26, 9), duration_minutes=60, busy=[], now=now)
-    assert not is_free_start(rules(), at(2027, 3, 26, 9, 10), duration_minutes=60, busy=[],
-                             now=now)
+    assert not is_free_start(rules(), at(2027, 3, 26, 9, 10), duration_minutes=60, busy=[], now=now)
     assert not is_free_start(rules(), at(2027, 3, 27, 9), duration_minutes=60, busy=[], now=now)

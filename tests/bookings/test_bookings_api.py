@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.bookings.conftest import SLOT, book
+from tests.bookings.conftest import book
 from tests.conftest import Account, MailSink, make_account
 
 Deliver = Callable[[], Awaitable[None]]
@@ -25,9 +25,10 @@ async def _people(client: httpx.AsyncClient, owner: asyncpg.Connection) -> dict[
 
 
 async def test_availability_in_the_askers_time_zone(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/v1/services/ai-strategy-consultation/availability",
-                                params={"from": "2027-03-26T00:00:00Z",
-                                        "to": "2027-03-30T00:00:00Z", "tz": "Europe/Paris"})
+    response = await client.get(
+        "/api/v1/services/ai-strategy-consultation/availability",
+        params={"from": "2027-03-26T00:00:00Z", "to": "2027-03-30T00:00:00Z", "tz": "Europe/Paris"},
+    )
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["durationMinutes"] == 60 and data["timeZone"] == "Europe/Paris"
@@ -38,15 +39,20 @@ async def test_availability_in_the_askers_time_zone(client: httpx.AsyncClient) -
     assert not any(s.startswith(("2027-03-27", "2027-03-28")) for s in starts)  # weekend
 
 
-@pytest.mark.parametrize(("params", "status"), [
-    ({"tz": "Mars/Olympus"}, 422),
-    ({"from": "2027-03-30T00:00:00Z", "to": "2027-03-26T00:00:00Z"}, 422),
-    ({"from": "2027-03-01T00:00:00Z", "to": "2027-06-01T00:00:00Z"}, 422),
-])
-async def test_availability_bad_input(client: httpx.AsyncClient, params: dict[str, str],
-                                      status: int) -> None:
-    response = await client.get("/api/v1/services/ai-strategy-consultation/availability",
-                                params=params)
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"tz": "Mars/Olympus"}, 422),
+        ({"from": "2027-03-30T00:00:00Z", "to": "2027-03-26T00:00:00Z"}, 422),
+        ({"from": "2027-03-01T00:00:00Z", "to": "2027-06-01T00:00:00Z"}, 422),
+    ],
+)
+async def test_availability_bad_input(
+    client: httpx.AsyncClient, params: dict[str, str], status: int
+) -> None:
+    response = await client.get(
+        "/api/v1/services/ai-strategy-consultation/availability", params=params
+    )
     assert response.status_code == status
     assert (await client.get("/api/v1/services/nope/availability")).status_code == 404
 
@@ -55,8 +61,9 @@ async def test_book_then_the_slot_is_gone(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection, mail: MailSink, deliver: Deliver
 ) -> None:
     people = await _people(client, owner_conn)
-    await owner_conn.execute("insert into leads (email, user_id) values ('a@example.com', $1)",
-                             people["a"].id)
+    await owner_conn.execute(
+        "insert into leads (email, user_id) values ('a@example.com', $1)", people["a"].id
+    )
     created = await book(client, people["a"].auth)
     assert created.status_code == 201, created.text
     booking = created.json()["data"]
@@ -68,13 +75,17 @@ async def test_book_then_the_slot_is_gone(
     assert taken.json()["conflict"]["start"].startswith("2027-03-24T10:00:00")
     overlapping = await book(client, people["b"].auth, when="2027-03-24T10:30:00+00:00")
     assert overlapping.status_code == 409
-    slots = (await client.get("/api/v1/services/ai-strategy-consultation/availability",
-                              params={"from": "2027-03-24T00:00:00Z",
-                                      "to": "2027-03-25T00:00:00Z"})).json()["data"]["slots"]
+    slots = (
+        await client.get(
+            "/api/v1/services/ai-strategy-consultation/availability",
+            params={"from": "2027-03-24T00:00:00Z", "to": "2027-03-25T00:00:00Z"},
+        )
+    ).json()["data"]["slots"]
     starts = {s["start"][11:16] for s in slots}
     assert not starts & {"09:30", "10:00", "10:30", "11:00"} and "11:30" in starts
     activity = await owner_conn.fetchval(
-        "select activity_type from lead_activities where user_id is null or true")
+        "select activity_type from lead_activities where user_id is null or true"
+    )
     assert activity == "booking_requested"
     await deliver()
     [message] = mail.to("a@example.com")
@@ -111,14 +122,16 @@ async def test_who_may_book(client: httpx.AsyncClient, owner_conn: asyncpg.Conne
     assert mass.status_code == 422
 
 
-async def test_workflow(client: httpx.AsyncClient, owner_conn: asyncpg.Connection,
-                        mail: MailSink, deliver: Deliver) -> None:
+async def test_workflow(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, mail: MailSink, deliver: Deliver
+) -> None:
     people = await _people(client, owner_conn)
     booking = (await book(client, people["a"].auth)).json()["data"]
     url = f"/api/v1/bookings/{booking['id']}"
     link = {"meetingLink": "https://meet.example.com/abc"}
-    assert (await client.post(f"{url}/confirm", json=link,
-                              headers=people["a"].auth)).status_code == 403
+    assert (
+        await client.post(f"{url}/confirm", json=link, headers=people["a"].auth)
+    ).status_code == 403
     assert (await client.post(f"{url}/complete", headers=people["admin"].auth)).status_code == 409
     confirmed = await client.post(f"{url}/confirm", json=link, headers=people["admin"].auth)
     assert confirmed.status_code == 200
@@ -131,28 +144,32 @@ async def test_workflow(client: httpx.AsyncClient, owner_conn: asyncpg.Connectio
     assert done.json()["data"]["status"] == "completed"
     assert done.json()["data"]["completedAt"] is not None
     for action in ("cancel", "no-show", "complete"):
-        late = await client.post(f"{url}/{action}", json={} if action == "cancel" else None,
-                                 headers=people["admin"].auth)
+        late = await client.post(
+            f"{url}/{action}", json={} if action == "cancel" else None, headers=people["admin"].auth
+        )
         assert late.status_code == 409, action
     await deliver()
     assert any("confirmed" in m["Subject"] for m in mail.to("a@example.com"))
 
 
-async def test_internal_notes_are_staff_only(client: httpx.AsyncClient,
-                                             owner_conn: asyncpg.Connection) -> None:
+async def test_internal_notes_are_staff_only(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
     people = await _people(client, owner_conn)
     booking = (await book(client, people["a"].auth)).json()["data"]
     url = f"/api/v1/bookings/{booking['id']}"
-    noted = await client.patch(url, json={"internalNotes": "VIP, budget approved"},
-                               headers=people["admin"].auth)
+    noted = await client.patch(
+        url, json={"internalNotes": "VIP, budget approved"}, headers=people["admin"].auth
+    )
     assert noted.status_code == 200 and noted.json()["data"]["internalNotes"]
     mine = await client.get(url, headers=people["a"].auth)
     assert "internalNotes" not in mine.json()["data"]
     assert "VIP" not in mine.text
     listed = await client.get("/api/v1/bookings", headers=people["a"].auth)
     assert "VIP" not in listed.text
-    assert (await client.patch(url, json={"internalNotes": "x"},
-                               headers=people["a"].auth)).status_code == 403
+    assert (
+        await client.patch(url, json={"internalNotes": "x"}, headers=people["a"].auth)
+    ).status_code == 403
 
 
 async def test_clients_cannot_touch_each_others_bookings(
@@ -164,17 +181,24 @@ async def test_clients_cannot_touch_each_others_bookings(
     other = people["b"].auth
     assert (await client.get(url, headers=other)).status_code == 404
     assert (await client.get(f"{url}.ics", headers=other)).status_code == 404
-    assert (await client.post(f"{url}/cancel", json={"reason": "x"},
-                              headers=other)).status_code == 404
-    assert (await client.post(f"{url}/reschedule", json={
-        "scheduledAt": "2027-03-25T10:00:00+00:00"}, headers=other)).status_code == 404
+    assert (
+        await client.post(f"{url}/cancel", json={"reason": "x"}, headers=other)
+    ).status_code == 404
+    assert (
+        await client.post(
+            f"{url}/reschedule", json={"scheduledAt": "2027-03-25T10:00:00+00:00"}, headers=other
+        )
+    ).status_code == 404
     assert (await client.get("/api/v1/bookings", headers=other)).json()["data"] == []
     status = await owner_conn.fetchval("select status from service_bookings")
     assert status == "pending"
 
 
-async def test_cancel_cutoff(client: httpx.AsyncClient, owner_conn: asyncpg.Connection,
-                             frozen_now: Callable[[dt.datetime | None], None]) -> None:
+async def test_cancel_cutoff(
+    client: httpx.AsyncClient,
+    owner_conn: asyncpg.Connection,
+    frozen_now: Callable[[dt.datetime | None], None],
+) -> None:
     people = await _people(client, owner_conn)
     booking = (await book(client, people["a"].auth)).json()["data"]
     url = f"/api/v1/bookings/{booking['id']}/cancel"
@@ -198,8 +222,9 @@ async def test_client_cancels_in_time_and_calendar_says_cancel(
     assert before.headers["content-type"].startswith("text/calendar")
     assert "METHOD:REQUEST" in before.text and "SEQUENCE:0" in before.text
     assert before.text.endswith("\r\n")
-    cancelled = await client.post(f"{url}/cancel", json={"reason": "plans changed"},
-                                  headers=people["a"].auth)
+    cancelled = await client.post(
+        f"{url}/cancel", json={"reason": "plans changed"}, headers=people["a"].auth
+    )
     assert cancelled.status_code == 200
     after = await client.get(f"{url}.ics", headers=people["a"].auth)
     assert "METHOD:CANCEL" in after.text and "STATUS:CANCELLED" in after.text
@@ -213,18 +238,22 @@ async def test_client_cancels_in_time_and_calendar_says_cancel(
 async def test_reschedule(client: httpx.AsyncClient, owner_conn: asyncpg.Connection) -> None:
     people = await _people(client, owner_conn)
     mine = (await book(client, people["a"].auth)).json()["data"]
-    theirs = (await book(client, people["b"].auth,
-                         when="2027-03-25T14:00:00+00:00")).json()["data"]
+    theirs = (await book(client, people["b"].auth, when="2027-03-25T14:00:00+00:00")).json()["data"]
     url = f"/api/v1/bookings/{mine['id']}/reschedule"
-    into_taken = await client.post(url, json={"scheduledAt": theirs["scheduledAt"]},
-                                   headers=people["a"].auth)
+    into_taken = await client.post(
+        url, json={"scheduledAt": theirs["scheduledAt"]}, headers=people["a"].auth
+    )
     assert into_taken.status_code == 409
     unchanged = await owner_conn.fetchrow(
-        "select scheduled_at, sequence from service_bookings where id = $1::uuid", mine["id"])
+        "select scheduled_at, sequence from service_bookings where id = $1::uuid", mine["id"]
+    )
     assert unchanged is not None
     assert unchanged["scheduled_at"] == dt.datetime(2027, 3, 24, 10, tzinfo=dt.UTC)
-    moved = await client.post(url, json={"scheduledAt": "2027-03-25T11:00:00",
-                                         "timeZone": "Europe/Paris"}, headers=people["a"].auth)
+    moved = await client.post(
+        url,
+        json={"scheduledAt": "2027-03-25T11:00:00", "timeZone": "Europe/Paris"},
+        headers=people["a"].auth,
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["data"]["scheduledAt"].startswith("2027-03-25T10:00:00")  # 11:00 Paris
     assert moved.json()["data"]["timeZone"] == "Europe/Paris"
@@ -236,7 +265,9 @@ async def test_reschedule(client: httpx.AsyncClient, owner_conn: asyncpg.Connect
     assert (await book(client, people["b"].auth)).status_code == 201
 
 
-async def test_staff_list_filters(client: httpx.AsyncClient, owner_conn: asyncpg.Connection) -> None:
+async def test_staff_list_filters(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
     people = await _people(client, owner_conn)
     await book(client, people["a"].auth)
     await book(client, people["b"].auth, when="2027-03-25T14:00:00+00:00")
@@ -245,10 +276,15 @@ async def test_staff_list_filters(client: httpx.AsyncClient, owner_conn: asyncpg
     assert len(everyone["data"]) == 2
     page = (await client.get("/api/v1/bookings", params={"limit": 1}, headers=staff)).json()
     assert page["meta"]["hasMore"] is True
-    rest = (await client.get("/api/v1/bookings", params={"limit": 1, "cursor":
-                                                           page["meta"]["nextCursor"]},
-                             headers=staff)).json()
+    rest = (
+        await client.get(
+            "/api/v1/bookings",
+            params={"limit": 1, "cursor": page["meta"]["nextCursor"]},
+            headers=staff,
+        )
+    ).json()
     assert rest["data"][0]["id"] != page["data"][0]["id"]
-    ranged = (await client.get("/api/v1/bookings", params={"from": "2027-03-25T00:00:00Z"},
-                               headers=staff)).json()
+    ranged = (
+        await client.get("/api/v1/bookings", params={"from": "2027-03-25T00:00:00Z"}, headers=staff)
+    ).json()
     assert len(ranged["data"]) == 1

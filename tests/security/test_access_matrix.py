@@ -9,6 +9,7 @@ password change) cannot disturb another row.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -151,6 +152,115 @@ async def _admin_patch(world: World, actor: str, whose: str) -> Request:
     return "PATCH", f"/api/v1/admin/users/{_target(world, actor, whose).id}", {"status": "inactive"}
 
 
+async def _service_id(world: World, slug: str = "ai-strategy-consultation") -> str:
+    return str(await world.owner.fetchval("select id from services where slug = $1", slug))
+
+
+async def _new_service(world: World, actor: str, whose: str) -> Request:
+    slug = world.unique().split("@")[0]
+    return (
+        "POST",
+        "/api/v1/services",
+        {
+            "name": "Matrix",
+            "slug": slug,
+            "pricing": {"type": "fixed", "amount": 10, "currency": "USD"},
+        },
+    )
+
+
+async def _reorder(world: World, actor: str, whose: str) -> Request:
+    ids = [str(r["id"]) for r in await world.owner.fetch("select id from services order by 1")]
+    return "POST", "/api/v1/services/reorder", {"ids": ids}
+
+
+async def _patch_service(world: World, actor: str, whose: str) -> Request:
+    return "PATCH", f"/api/v1/services/{await _service_id(world)}", {"description": "Updated"}
+
+
+async def _delete_service(world: World, actor: str, whose: str) -> Request:
+    service_id = await world.owner.fetchval(
+        "insert into services (name, slug) values ('Gone', $1) returning id",
+        world.unique().split("@")[0],
+    )
+    return "DELETE", f"/api/v1/services/{service_id}", None
+
+
+async def _free_slot(world: World, index: int = 0) -> str:
+    slots = (
+        await world.client.get("/api/v1/services/ai-strategy-consultation/availability")
+    ).json()["data"]["slots"]
+    return str(slots[index]["start"])
+
+
+async def _new_booking(world: World, actor: str, whose: str) -> Request:
+    return (
+        "POST",
+        "/api/v1/bookings",
+        {
+            "serviceId": "ai-strategy-consultation",
+            "scheduledAt": await _free_slot(world),
+            "timeZone": "UTC",
+        },
+    )
+
+
+async def _booking_of(world: World, actor: str, whose: str, status: str = "pending") -> str:
+    """A fresh booking (made by the owner) of the actor's own, or of another client."""
+    if whose == "own" and actor in ("visitor", "client_a", "client_b"):
+        account = world.accounts[actor]
+    else:
+        account = world.other(actor)
+    world.counter[0] += 1
+    booking_id = await world.owner.fetchval(
+        "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes, "
+        "status) values ($1, $2::uuid, now() + make_interval(days => 40, hours => $3 * 2), 60, "
+        "$4) returning id",
+        account.id,
+        await _service_id(world),
+        world.counter[0],
+        status,
+    )
+    return str(booking_id)
+
+
+def booking_call(
+    method: str, suffix: str, body: dict[str, Any] | None = None, status: str = "pending"
+) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        booking_id = await _booking_of(world, actor, whose, status)
+        return method, f"/api/v1/bookings/{booking_id}{suffix}", body
+
+    return build
+
+
+async def _reschedule(world: World, actor: str, whose: str) -> Request:
+    booking_id = await _booking_of(world, actor, whose)
+    return (
+        "POST",
+        f"/api/v1/bookings/{booking_id}/reschedule",
+        {"scheduledAt": await _free_slot(world)},
+    )
+
+
+async def _new_exception(world: World, actor: str, whose: str) -> Request:
+    world.counter[0] += 1
+    return (
+        "POST",
+        "/api/v1/admin/availability/exceptions",
+        {"date": f"2031-01-{world.counter[0] % 28 + 1:02d}", "reason": "matrix"},
+    )
+
+
+async def _delete_exception(world: World, actor: str, whose: str) -> Request:
+    world.counter[0] += 1
+    exception_id = await world.owner.fetchval(
+        "insert into availability_exceptions (date) values ($1) returning id",
+        dt.date(2032, 1, 1) + dt.timedelta(days=world.counter[0]),
+    )
+    return "DELETE", f"/api/v1/admin/availability/exceptions/{exception_id}", None
+
+
 def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ACTORS, status)
 
@@ -232,6 +342,81 @@ MATRIX: dict[tuple[str, str], tuple[Build, Expected]] = {
             "admin": (409, 200),
             "super_admin": (409, 200),
         },
+    ),
+}
+OWN_BOOKING = {
+    "anonymous": (401, 401),
+    "visitor": (200, 404),
+    "client_a": (200, 404),
+    "client_b": (200, 404),
+    "admin": (200, 200),
+    "super_admin": (200, 200),
+}
+STAFF_ONLY_OBJECT = {
+    "anonymous": (401, 401),
+    "visitor": (403, 403),
+    "client_a": (403, 403),
+    "client_b": (403, 403),
+    "admin": (200, 200),
+    "super_admin": (200, 200),
+}
+MATRIX |= {
+    ("GET", "/api/v1/services/{slug}/availability"): (
+        plain("GET", "/api/v1/services/ai-strategy-consultation/availability"),
+        everyone(200),
+    ),
+    ("POST", "/api/v1/services"): (_new_service, staff(201)),
+    ("POST", "/api/v1/services/reorder"): (_reorder, staff(200)),
+    ("PATCH", "/api/v1/services/{service_id}"): (_patch_service, staff(200)),
+    ("DELETE", "/api/v1/services/{service_id}"): (_delete_service, staff(200)),
+    ("POST", "/api/v1/bookings"): (
+        _new_booking,
+        {
+            "anonymous": 401,
+            "visitor": 201,
+            "client_a": 201,
+            "client_b": 201,
+            "admin": 403,
+            "super_admin": 403,
+        },
+    ),
+    ("GET", "/api/v1/bookings"): (plain("GET", "/api/v1/bookings"), signed_in(200)),
+    ("GET", "/api/v1/bookings/{booking_id}"): (booking_call("GET", ""), OWN_BOOKING),
+    ("GET", "/api/v1/bookings/{booking_id}.ics"): (booking_call("GET", ".ics"), OWN_BOOKING),
+    ("PATCH", "/api/v1/bookings/{booking_id}"): (
+        booking_call("PATCH", "", {"internalNotes": "n"}),
+        STAFF_ONLY_OBJECT,
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/confirm"): (
+        booking_call("POST", "/confirm", {"meetingLink": "https://meet.example.com/x"}),
+        STAFF_ONLY_OBJECT,
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/complete"): (
+        booking_call("POST", "/complete", status="confirmed"),
+        STAFF_ONLY_OBJECT,
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/no-show"): (
+        booking_call("POST", "/no-show", status="confirmed"),
+        STAFF_ONLY_OBJECT,
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/cancel"): (
+        booking_call("POST", "/cancel", {"reason": "matrix"}),
+        OWN_BOOKING,
+    ),
+    ("POST", "/api/v1/bookings/{booking_id}/reschedule"): (_reschedule, OWN_BOOKING),
+    ("GET", "/api/v1/admin/availability"): (plain("GET", "/api/v1/admin/availability"), staff(200)),
+    ("PUT", "/api/v1/admin/availability"): (
+        plain("PUT", "/api/v1/admin/availability", {"slotMinutes": 30}),
+        staff(200),
+    ),
+    ("GET", "/api/v1/admin/availability/exceptions"): (
+        plain("GET", "/api/v1/admin/availability/exceptions"),
+        staff(200),
+    ),
+    ("POST", "/api/v1/admin/availability/exceptions"): (_new_exception, staff(201)),
+    ("DELETE", "/api/v1/admin/availability/exceptions/{exception_id}"): (
+        _delete_exception,
+        staff(200),
     ),
 }
 # Not API routes: documentation pages and the permanent redirect of old paths.
