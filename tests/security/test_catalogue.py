@@ -15,6 +15,7 @@ NOT_ROW_AUDITED = {
     "refresh_token_history": "token rotation bookkeeping; auth events are audited explicitly",
     "rate_limits": "counters, rewritten on every attempt",
     "mail_outbox": "delivery log of changes that are themselves audited",
+    "newsletter_suppressions": "hashes only, written with the audited unsubscribe",
 }
 
 

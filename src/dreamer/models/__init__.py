@@ -20,9 +20,9 @@ from dreamer.models.catalog import (
 )
 from dreamer.models.chat import ChatConversation, ChatMessage
 from dreamer.models.content import CaseStudy, ContentPage, Testimonial
-from dreamer.models.leads import Lead, LeadActivity
+from dreamer.models.leads import Lead, LeadActivity, LeadScoringRule
 from dreamer.models.logs import AnalyticsEvent, AuditLog
-from dreamer.models.newsletter import NewsletterSubscription
+from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
 from dreamer.models.system import MailOutbox, MailStatus, RateLimit, RefreshTokenHistory
 
 metadata = Base.metadata
@@ -42,11 +42,13 @@ __all__ = [
     "ContentStatus",
     "Lead",
     "LeadActivity",
+    "LeadScoringRule",
     "LeadSource",
     "LeadStatus",
     "MailOutbox",
     "MailStatus",
     "NewsletterSubscription",
+    "NewsletterSuppression",
     "PageType",
     "RateLimit",
     "RefreshTokenHistory",

@@ -71,6 +71,7 @@ class User(Base):
     password_reset_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     login_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    accepts_leads: Mapped[bool] = mapped_column(nullable=False, server_default=text("false"))
     preferences: Mapped[dict[str, Any]] = jsonb_object()
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()

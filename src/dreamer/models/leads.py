@@ -6,7 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, Text, text
+from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamer.models.base import (
@@ -31,6 +32,21 @@ class Lead(Base):
         Index("idx_leads_created_at", text("created_at DESC")),
         Index("idx_leads_user_id", "user_id"),
         Index("idx_leads_assigned_to", "assigned_to"),
+        Index("idx_leads_search", "search", postgresql_using="gin"),
+        Index(
+            "idx_leads_tags",
+            "tags",
+            postgresql_using="gin",
+            postgresql_ops={"tags": "jsonb_path_ops"},
+        ),
+        Index("idx_leads_source", "source"),
+        Index("idx_leads_score", "score"),
+        Index(
+            "idx_leads_open_email",
+            "email_normalized",
+            text("created_at DESC"),
+            postgresql_where=text("status NOT IN ('converted', 'lost')"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -59,6 +75,42 @@ class Lead(Base):
     tags: Mapped[list[Any]] = jsonb_array()
     conversion_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lost_reason: Mapped[str | None] = mapped_column(Text)
+    search: Mapped[str | None] = mapped_column(
+        TSVECTOR,
+        Computed(
+            "to_tsvector('simple'::regconfig, COALESCE(first_name, '') || ' ' || "
+            "COALESCE(last_name, '') || ' ' || email || ' ' || COALESCE(company, '') || ' ' || "
+            "COALESCE(message, ''))",
+            persisted=True,
+        ),
+        deferred=True,
+    )
+    score_details: Mapped[list[Any]] = jsonb_array()
+    last_activity_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    first_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = metadata_column()
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class LeadScoringRule(Base):
+    """Points for a lead: a field present or equal to a value, an event, or inactivity."""
+
+    __tablename__ = "lead_scoring_rules"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    field: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    event: Mapped[str | None] = mapped_column(Text)
+    days: Mapped[int | None] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer, nullable=False)
+    is_active: Mapped[bool] = mapped_column(nullable=False, server_default=text("true"))
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -37,6 +37,13 @@ class NewsletterSubscription(Base):
         ),
         Index("idx_newsletter_subscriptions_user_id", "user_id"),
         Index("idx_newsletter_subscriptions_created_at", text("created_at DESC")),
+        Index(
+            "idx_newsletter_subscriptions_tags",
+            "tags",
+            postgresql_using="gin",
+            postgresql_ops={"tags": "jsonb_path_ops"},
+        ),
+        Index("idx_newsletter_subscriptions_active", "is_active"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -48,6 +55,7 @@ class NewsletterSubscription(Base):
     confirmation_token: Mapped[str | None] = mapped_column(
         Text, deferred=True, deferred_raiseload=True
     )
+    confirmation_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribe_token: Mapped[str | None] = mapped_column(
         Text, deferred=True, deferred_raiseload=True
@@ -56,3 +64,13 @@ class NewsletterSubscription(Base):
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class NewsletterSuppression(Base):
+    """Addresses (as SHA-256 of the normalised address) that must not be re-added."""
+
+    __tablename__ = "newsletter_suppressions"
+
+    email_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = created_at()
