@@ -28,6 +28,9 @@ from dreamer.core.responses import JSONResponse
 from dreamer.core.security import Argon2Params, Passwords
 from dreamer.db.migrate import head_revision
 from dreamer.db.session import Database
+from dreamer.leads.router import contact_router
+from dreamer.leads.router import router as leads_router
+from dreamer.newsletter.router import router as newsletter_router
 from dreamer.users.admin_router import router as admin_users_router
 from dreamer.users.router import router as users_router
 
@@ -51,6 +54,9 @@ def _api_router() -> APIRouter:
     api.include_router(catalog_router)
     api.include_router(bookings_router)
     api.include_router(admin_availability_router)
+    api.include_router(contact_router)
+    api.include_router(leads_router)
+    api.include_router(newsletter_router)
     return api
 
 

@@ -66,10 +66,20 @@ def build_worker(settings: Settings, owner_url: str) -> Worker:
                 await session.execute(
                     text("select ensure_monthly_partitions(cast(:t as regclass), 3)"), {"t": table}
                 )
+            await session.execute(text("select recompute_lead_scores()"))  # inactivity rules
             purged = await session.scalar(
                 text("select auth_purge_expired(:now)"), {"now": clock.now()}
             )
         log.info("maintenance done: %s expired sessions purged", purged)
+
+    @app.task(
+        name="recompute_lead_scores", queue="maintenance", queueing_lock="recompute_lead_scores"
+    )
+    async def recompute_lead_scores() -> None:
+        """Deferred by the database whenever the scoring rules change."""
+        async with db.transaction(SYSTEM) as session:
+            changed = await session.scalar(text("select recompute_lead_scores()"))
+        log.info("lead scores recomputed: %s leads changed", changed)
 
     @app.periodic(cron="*/5 * * * *")
     @app.task(name="booking_reminders", queue="maintenance")

@@ -83,11 +83,16 @@ class Settings(BaseSettings):
     rate_limit_resend_ip: str = "10/3600"
     rate_limit_resend_account: str = "3/3600"
     rate_limit_refresh_ip: str = "120/60"
+    rate_limit_contact_ip: str = "5/600"
+    rate_limit_newsletter_ip: str = "10/3600"
+    contact_min_fill_seconds: int = Field(default=3, ge=0, le=600)
 
     # Mail
     smtp_url: str | None = None
     mail_from: str = "Dreamer AI Solutions <no-reply@localhost>"
     frontend_url: str = "http://localhost:3000"
+    public_url: str = "http://127.0.0.1:8000"
+    newsletter_consent_version: str = "2026-11"
     run_worker: bool = True
 
     @field_validator(
@@ -99,6 +104,8 @@ class Settings(BaseSettings):
         "rate_limit_resend_ip",
         "rate_limit_resend_account",
         "rate_limit_refresh_ip",
+        "rate_limit_contact_ip",
+        "rate_limit_newsletter_ip",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

@@ -19,13 +19,21 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.bookings.ics import calendar
-from dreamer.core import clock
+from dreamer.core import clock, signing
 from dreamer.core.config import Settings
 from dreamer.core.security import new_token, token_digest
 from dreamer.db.session import SYSTEM, Database
 from dreamer.mail.render import render
 from dreamer.mail.transport import FileTransport, SmtpTransport, Transport
-from dreamer.models import MailOutbox, MailStatus, Service, ServiceBooking, User
+from dreamer.models import (
+    Lead,
+    MailOutbox,
+    MailStatus,
+    NewsletterSubscription,
+    Service,
+    ServiceBooking,
+    User,
+)
 
 log = logging.getLogger("dreamer.mail")
 
@@ -79,6 +87,7 @@ class Mailer:
                 mail.status, mail.last_error = MailStatus.SENT, "skipped: no longer needed"
                 return None
             attachments = links.pop("_attachments", [])
+            headers = links.pop("_headers", {})
             context.update(links)
             message = render(
                 mail.template,
@@ -86,6 +95,7 @@ class Mailer:
                 to=mail.to_address,
                 context=context,
                 attachments=attachments,
+                headers=headers,
             )
             return message, links.get("link")
 
@@ -117,7 +127,58 @@ class Mailer:
             return {"link": f"{front}/reset-password?token={token}", "valid_minutes": ttl // 60}
         if mail.template.startswith("booking_"):
             return await self._booking(session, mail)
+        if mail.template.startswith("newsletter_"):
+            return await self._newsletter(session, mail)
+        if mail.template == "lead_new":
+            return await self._lead(session, mail)
         return {"reset_link": f"{front}/forgot-password"}
+
+    async def _newsletter(self, session: AsyncSession, mail: MailOutbox) -> dict[str, Any] | None:
+        """Every newsletter mail carries the one-click unsubscribe headers of RFC 8058; the
+        confirmation mail also gets a fresh single-use confirmation token."""
+        subscription = await session.get(
+            NewsletterSubscription, uuid.UUID(mail.context["subscription_id"])
+        )
+        if subscription is None:
+            return None
+        unsubscribe = signing.unsubscribe_token(
+            self.settings.resolved_secret_key(), subscription.email
+        )
+        api = self.settings.public_url.rstrip("/")
+        unsubscribe_url = f"{api}/api/v1/newsletter/unsubscribe?token={unsubscribe}"
+        extra: dict[str, Any] = {
+            "unsubscribe_link": unsubscribe_url,
+            "_headers": {
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        }
+        if mail.template == "newsletter_confirm":
+            if subscription.is_active:
+                return None  # confirmed in the meantime
+            token = new_token(32)
+            subscription.confirmation_token = token_digest(token)
+            subscription.confirmation_expires = clock.now() + timedelta(days=7)
+            front = self.settings.frontend_url.rstrip("/")
+            extra["link"] = f"{front}/newsletter/confirm?token={token}"
+        return extra
+
+    async def _lead(self, session: AsyncSession, mail: MailOutbox) -> dict[str, Any] | None:
+        lead = await session.get(Lead, uuid.UUID(mail.context["lead_id"]))
+        if lead is None:
+            return None
+        name = " ".join(p for p in (lead.first_name, lead.last_name) if p) or lead.email
+        front = self.settings.frontend_url.rstrip("/")
+        return {
+            "lead_name": name,
+            "lead_email": lead.email,
+            "company": lead.company,
+            "inquiry_type": lead.inquiry_type,
+            "score": lead.score,
+            "message": lead.message,
+            "assigned": lead.assigned_to == mail.user_id,
+            "link": f"{front}/admin/leads/{lead.id}",
+        }
 
     async def _booking(self, session: AsyncSession, mail: MailOutbox) -> dict[str, Any] | None:
         """Details of the booking as it is *now*, and its calendar file."""

@@ -19,6 +19,9 @@ TEMPLATES = frozenset(
         "booking_rescheduled",
         "booking_cancelled",
         "booking_reminder",
+        "lead_new",
+        "newsletter_confirm",
+        "newsletter_welcome",
     }
 )
 

@@ -23,6 +23,7 @@ def render(
     to: str,
     context: dict[str, Any],
     attachments: list[tuple[str, str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> EmailMessage:
     """``attachments``: (filename, MIME type, text content), e.g. an iCalendar file."""
     text = _env.get_template(f"{template}.txt").render(**context)
@@ -33,6 +34,8 @@ def render(
     message["From"] = sender
     message["To"] = to
     message["Message-ID"] = make_msgid(domain="dreamer.local")
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body.lstrip("\n"))
     message.add_alternative(html, subtype="html")
     for filename, mime, content in attachments or []:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.models import User, UserRole, UserStatus
@@ -56,3 +56,34 @@ async def page(
     if after is not None:
         query = query.where(tuple_(User.created_at, User.id) < tuple_(*after))
     return (await session.scalars(query)).all()
+
+
+async def id_by_email(session: AsyncSession, email: str) -> uuid.UUID | None:
+    query = select(User.id).where(func.lower(User.email) == email.strip().lower())
+    return await session.scalar(query)
+
+
+async def create_client(
+    session: AsyncSession,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    company: str | None,
+    phone: str | None,
+) -> uuid.UUID:
+    """A client account made by staff (no password yet: the person sets one by reset)."""
+    user_id = uuid.uuid4()
+    await session.execute(
+        insert(User).values(
+            id=user_id,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            company=company,
+            phone=phone,
+            role=UserRole.CLIENT,
+            status=UserStatus.ACTIVE,
+        )
+    )
+    return user_id

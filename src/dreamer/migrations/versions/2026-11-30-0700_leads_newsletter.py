@@ -285,7 +285,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION newsletter_confirm(p_token_hash text, p_now timestamptz, p_consent jsonb)
-RETURNS uuid LANGUAGE plpgsql {DEFINER} AS $$
+RETURNS TABLE (subscription_id uuid, email text) LANGUAGE plpgsql {DEFINER} AS $$
 DECLARE
     target newsletter_subscriptions%ROWTYPE;
 BEGIN
@@ -297,11 +297,11 @@ BEGIN
     WHERE confirmation_token = p_token_hash AND confirmation_expires > p_now
     RETURNING * INTO target;
     IF target.id IS NULL THEN
-        RETURN NULL;
+        RETURN;
     END IF;
     -- the person's own confirmed opt-in is the one thing that lifts a suppression
     DELETE FROM newsletter_suppressions WHERE email_hash = email_hash(target.email);
-    RETURN target.id;
+    RETURN QUERY SELECT target.id, target.email;
 END $$;
 
 CREATE FUNCTION newsletter_unsubscribe(p_token_hash text, p_now timestamptz)

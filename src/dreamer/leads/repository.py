@@ -1,0 +1,241 @@
+"""SQL for leads: capture, the filtered pipeline, timeline, rules, statistics, CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus
+
+SORTS = {
+    "createdAt": Lead.created_at,
+    "score": Lead.score,
+    "lastActivityAt": Lead.last_activity_at,
+}
+
+
+@dataclass(frozen=True)
+class Captured:
+    lead_id: uuid.UUID
+    created: bool
+    assignee: uuid.UUID | None
+
+
+async def capture(session: AsyncSession, payload: dict[str, Any]) -> Captured:
+    row = (
+        await session.execute(
+            text("select * from capture_lead(cast(:p as jsonb))"), {"p": json.dumps(payload)}
+        )
+    ).one()
+    return Captured(row.lead_id, row.created, row.assignee)
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    status: LeadStatus | None = None
+    source: str | None = None
+    assigned_to: uuid.UUID | None = None
+    tag: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    search: str | None = None
+
+    def apply(self, query: Select[Any]) -> Select[Any]:
+        conditions: list[Any] = []
+        if self.status is not None:
+            conditions.append(Lead.status == self.status)
+        if self.source is not None:
+            conditions.append(Lead.source == self.source)
+        if self.assigned_to is not None:
+            conditions.append(Lead.assigned_to == self.assigned_to)
+        if self.tag is not None:
+            conditions.append(Lead.tags.contains([self.tag]))
+        if self.min_score is not None:
+            conditions.append(Lead.score >= self.min_score)
+        if self.max_score is not None:
+            conditions.append(Lead.score <= self.max_score)
+        if self.created_from is not None:
+            conditions.append(Lead.created_at >= self.created_from)
+        if self.created_to is not None:
+            conditions.append(Lead.created_at < self.created_to)
+        if self.search:
+            conditions.append(
+                Lead.search.op("@@")(func.websearch_to_tsquery(literal("simple"), self.search))
+            )
+        return query.where(and_(*conditions)) if conditions else query
+
+
+async def page(
+    session: AsyncSession,
+    filters: LeadFilter,
+    *,
+    sort: str,
+    descending: bool,
+    after: tuple[Any, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Lead]:
+    """Keyset pagination on (sort column, id): fast at any depth, stable under inserts."""
+    column = SORTS[sort]
+    query = filters.apply(select(Lead))
+    if after is not None:
+        value, ident = after
+        if descending:
+            query = query.where(or_(column < value, and_(column == value, Lead.id < ident)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Lead.id > ident)))
+    order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
+    return (await session.scalars(query.order_by(*order).limit(limit))).all()
+
+
+async def get(session: AsyncSession, lead_id: uuid.UUID) -> Lead | None:
+    query = select(Lead).where(Lead.id == lead_id).execution_options(populate_existing=True)
+    return (await session.scalars(query)).one_or_none()
+
+
+async def update_fields(session: AsyncSession, lead_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(Lead).where(Lead.id == lead_id).values(**values))
+
+
+async def timeline(session: AsyncSession, lead_id: uuid.UUID) -> Sequence[LeadActivity]:
+    query = (
+        select(LeadActivity)
+        .where(LeadActivity.lead_id == lead_id)
+        .order_by(LeadActivity.created_at.desc(), LeadActivity.id.desc())
+    )
+    return (await session.scalars(query)).all()
+
+
+async def add_activity(session: AsyncSession, values: dict[str, Any]) -> LeadActivity:
+    new_id = uuid.uuid4()
+    await session.execute(insert(LeadActivity).values(id=new_id, **values))
+    created = await session.get(LeadActivity, new_id)
+    assert created is not None
+    return created
+
+
+async def rules(session: AsyncSession) -> Sequence[LeadScoringRule]:
+    query = select(LeadScoringRule).order_by(LeadScoringRule.sort_order, LeadScoringRule.name)
+    return (await session.scalars(query)).all()
+
+
+async def add_rule(session: AsyncSession, values: dict[str, Any]) -> LeadScoringRule:
+    new_id = uuid.uuid4()
+    await session.execute(insert(LeadScoringRule).values(id=new_id, **values))
+    created = await session.get(LeadScoringRule, new_id)
+    assert created is not None
+    return created
+
+
+async def change_rule(
+    session: AsyncSession, rule_id: uuid.UUID, values: dict[str, Any]
+) -> LeadScoringRule | None:
+    result = await session.execute(
+        update(LeadScoringRule)
+        .where(LeadScoringRule.id == rule_id)
+        .values(**values)
+        .returning(LeadScoringRule.id)
+    )
+    if result.first() is None:
+        return None
+    return await session.get(LeadScoringRule, rule_id, populate_existing=True)
+
+
+async def remove_rule(session: AsyncSession, rule_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(LeadScoringRule).where(LeadScoringRule.id == rule_id).returning(LeadScoringRule.id)
+    )
+    return result.first() is not None
+
+
+async def recompute_scores(session: AsyncSession) -> int:
+    return int(await session.scalar(text("select recompute_lead_scores()")) or 0)
+
+
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    """Counts per status and source, conversion rate per source, median first-contact time:
+    aggregated in SQL, one round trip."""
+    by_status = (
+        await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
+    ).all()
+    by_source = (
+        await session.execute(
+            select(
+                Lead.source,
+                func.count(),
+                func.count().filter(Lead.status == LeadStatus.CONVERTED),
+            ).group_by(Lead.source)
+        )
+    ).all()
+    median = await session.scalar(
+        select(
+            func.percentile_cont(0.5).within_group(
+                func.extract("epoch", Lead.first_contacted_at - Lead.created_at)
+            )
+        ).where(Lead.first_contacted_at.is_not(None))
+    )
+    return {
+        "byStatus": {status.value: count for status, count in by_status},
+        "bySource": {
+            source.value: {
+                "total": total,
+                "converted": converted,
+                "conversionRate": round(converted / total, 4) if total else 0.0,
+            }
+            for source, total, converted in by_source
+        },
+        "medianHoursToFirstContact": round(float(median) / 3600, 2) if median else None,
+    }
+
+
+async def stream(
+    session: AsyncSession, filters: LeadFilter, batch: int = 1000
+) -> AsyncIterator[Sequence[Lead]]:
+    """All matching leads in batches (keyset on created_at, id), for the CSV export."""
+    after: tuple[dt.datetime, uuid.UUID] | None = None
+    while True:
+        rows = await page(
+            session, filters, sort="createdAt", descending=False, after=after, limit=batch
+        )
+        if not rows:
+            return
+        yield rows
+        after = (rows[-1].created_at, rows[-1].id)
+
+
+async def by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Lead]:
+    """The newest lead of each normalised address."""
+    if not emails:
+        return {}
+    query = (
+        select(Lead)
+        .where(Lead.email_normalized.in_(emails))
+        .order_by(Lead.email_normalized, Lead.created_at.desc())
+        .distinct(Lead.email_normalized)
+    )
+    return {lead.email_normalized or "": lead for lead in (await session.scalars(query)).all()}
+
+
+async def insert_lead(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
+    new_id = uuid.uuid4()
+    await session.execute(insert(Lead).values(id=new_id, **values))
+    return new_id

@@ -1,0 +1,265 @@
+"""The contact form (public) and the sales pipeline (staff)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import StreamingResponse
+
+from dreamer.core import signing
+from dreamer.core.errors import ValidationFailed
+from dreamer.core.responses import Envelope, JSONResponse, ok
+from dreamer.db.session import Database
+from dreamer.deps import Context, DbSession, Staff
+from dreamer.leads import csvio, repository, service
+from dreamer.leads.repository import LeadFilter
+from dreamer.leads.schemas import (
+    ActivityIn,
+    ActivityOut,
+    ContactIn,
+    LeadOut,
+    LeadPatch,
+    RuleIn,
+    RuleOut,
+)
+from dreamer.models import Lead, LeadSource, LeadStatus
+from dreamer.newsletter import service as newsletter
+
+contact_router = APIRouter(prefix="/contact", tags=["contact"])
+router = APIRouter(prefix="/leads", tags=["leads"])
+
+THANKS = "Thank you for your message. We will get back to you shortly."
+
+
+@contact_router.get("/token", response_model=Envelope[dict[str, str]])
+async def form_token(request: Request) -> JSONResponse:
+    """A signed timestamp for the contact form (optional): a form sent back faster than a
+    person can type is quietly dropped."""
+    return ok({"token": signing.form_token(request.app.state.secret_key)})
+
+
+@contact_router.post("", status_code=201, response_model=Envelope[dict[str, str]])
+@contact_router.post(
+    "/submit", status_code=201, response_model=Envelope[dict[str, str]], include_in_schema=False
+)
+async def contact(body: ContactIn, request: Request, db: DbSession, ctx: Context) -> JSONResponse:
+    """The contact form; the website's `{name, email, company, message, type}` works as is.
+
+    The answer is the same whether the address is new, known or a repeat inquiry (which
+    joins the open lead's timeline). Spam gets the same answer and is not stored."""
+    settings = request.app.state.settings
+    await request.app.state.auth.limiter.hit(
+        "contact:ip", ctx.ip or "-", settings.rate_limit_contact_ip
+    )
+    if _looks_automated(body, request):
+        return ok({"message": THANKS}, status=201)
+    data = body.model_dump()
+    await service.capture(db, service.capture_payload(data, ctx.ip))
+    if body.newsletter:
+        await newsletter.subscribe(db, request, ctx, body.email, ["contact-form"])
+    return ok({"message": THANKS}, status=201)
+
+
+def _looks_automated(body: ContactIn, request: Request) -> bool:
+    if body.website:  # the honeypot: hidden from people, filled in by bots
+        return True
+    if body.form_token:
+        age = signing.form_age(request.app.state.secret_key, body.form_token)
+        minimum = request.app.state.settings.contact_min_fill_seconds
+        if age is not None and age < minimum:
+            return True
+    return False
+
+
+def _lead(item: Lead) -> dict[str, object]:
+    return LeadOut.model_validate(item).model_dump(mode="json")
+
+
+def _filters(
+    status: LeadStatus | None,
+    source: LeadSource | None,
+    assigned_to: uuid.UUID | None,
+    tag: str | None,
+    min_score: int | None,
+    max_score: int | None,
+    created_from: dt.datetime | None,
+    created_to: dt.datetime | None,
+    q: str | None,
+) -> LeadFilter:
+    return LeadFilter(
+        status=status,
+        source=source.value if source else None,
+        assigned_to=assigned_to,
+        tag=tag,
+        min_score=min_score,
+        max_score=max_score,
+        created_from=created_from,
+        created_to=created_to,
+        search=q,
+    )
+
+
+class Filters:
+    """The pipeline's query parameters, shared by the list and the CSV export."""
+
+    def __init__(
+        self,
+        status: LeadStatus | None = None,
+        source: LeadSource | None = None,
+        assigned_to: Annotated[uuid.UUID | None, Query(alias="assignedTo")] = None,
+        tag: Annotated[str | None, Query(max_length=50)] = None,
+        min_score: Annotated[int | None, Query(alias="minScore")] = None,
+        max_score: Annotated[int | None, Query(alias="maxScore")] = None,
+        created_from: Annotated[dt.datetime | None, Query(alias="createdFrom")] = None,
+        created_to: Annotated[dt.datetime | None, Query(alias="createdTo")] = None,
+        q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
+    ) -> None:
+        self.value = _filters(
+            status, source, assigned_to, tag, min_score, max_score, created_from, created_to, q
+        )
+
+
+@router.get("", response_model=Envelope[list[LeadOut]])
+async def list_leads(
+    db: DbSession,
+    ctx: Staff,
+    filters: Annotated[Filters, Depends()],
+    sort: Annotated[str, Query(description="createdAt, score or lastActivityAt; - for desc")] = (
+        "-createdAt"
+    ),
+    cursor: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> JSONResponse:
+    """The pipeline with filters and full-text search over name, e-mail, company and message.
+    `meta.nextCursor` continues the list."""
+    rows, next_cursor = await service.page(db, filters.value, sort=sort, cursor=cursor, limit=limit)
+    return ok(
+        [_lead(r) for r in rows],
+        {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None},
+    )
+
+
+@router.get("/stats", response_model=Envelope[dict[str, object]])
+async def lead_stats(db: DbSession, ctx: Staff) -> JSONResponse:
+    """Counts per status and source, conversion rate per source, median time to first contact."""
+    return ok(await repository.stats(db))
+
+
+@router.get(
+    "/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
+)
+async def export_leads(
+    request: Request, ctx: Staff, filters: Annotated[Filters, Depends()]
+) -> StreamingResponse:
+    """The leads matching the filters as CSV, streamed (its own read transaction)."""
+    db: Database = request.app.state.db
+
+    async def lines() -> AsyncIterator[str]:
+        yield csvio.header()
+        async with db.transaction(ctx) as session:
+            async for batch in repository.stream(session, filters.value):
+                for lead in batch:
+                    yield csvio.row(lead)
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="leads.csv"'},
+    )
+
+
+@router.post("/import", response_model=Envelope[dict[str, object]])
+async def import_leads(
+    request: Request,
+    db: DbSession,
+    ctx: Staff,
+    dry_run: Annotated[bool, Query(alias="dryRun")] = True,
+) -> JSONResponse:
+    """Import a CSV (body `text/csv`, header row with at least `email`). With `dryRun=true`
+    (the default) nothing is written: the report says which rows would be created, merged
+    into an existing lead, skipped as duplicates, or are invalid. Otherwise every row is
+    applied in one transaction."""
+    content = (await request.body()).decode("utf-8-sig", errors="replace")
+    try:
+        report = await csvio.import_csv(db, content, dry_run=dry_run)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return ok({"dryRun": report.dry_run, "counts": report.counts, "rows": report.rows})
+
+
+@router.get("/scoring-rules", response_model=Envelope[list[RuleOut]])
+async def scoring_rules(db: DbSession, ctx: Staff) -> JSONResponse:
+    """The rules that score leads, in order."""
+    return ok([RuleOut.model_validate(r).model_dump(mode="json") for r in await service.rules(db)])
+
+
+@router.post("/scoring-rules", status_code=201, response_model=Envelope[RuleOut])
+async def add_scoring_rule(body: RuleIn, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Add a rule; every lead is re-scored in the background."""
+    rule = await service.add_rule(db, body.model_dump())
+    return ok(RuleOut.model_validate(rule).model_dump(mode="json"), status=201)
+
+
+@router.put("/scoring-rules/{rule_id}", response_model=Envelope[RuleOut])
+async def change_scoring_rule(
+    rule_id: uuid.UUID, body: RuleIn, db: DbSession, ctx: Staff
+) -> JSONResponse:
+    """Replace a rule; every lead is re-scored in the background."""
+    rule = await service.change_rule(db, rule_id, body.model_dump())
+    return ok(RuleOut.model_validate(rule).model_dump(mode="json"))
+
+
+@router.delete("/scoring-rules/{rule_id}", response_model=Envelope[dict[str, str]])
+async def remove_scoring_rule(rule_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Remove a rule."""
+    await service.remove_rule(db, rule_id)
+    return ok({"message": "Rule removed"})
+
+
+@router.get("/{lead_id}", response_model=Envelope[LeadOut])
+async def get_lead(lead_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """One lead, with `scoreDetails` explaining its score."""
+    return ok(_lead(await service.get(db, lead_id)))
+
+
+@router.patch("/{lead_id}", response_model=Envelope[LeadOut])
+async def change_lead(
+    lead_id: uuid.UUID, body: LeadPatch, db: DbSession, ctx: Staff
+) -> JSONResponse:
+    """Move along the pipeline (new → contacted → qualified → negotiating → converted / lost;
+    lost needs `lostReason`), assign, tag, take notes. Each change lands on the timeline."""
+    return ok(_lead(await service.change(db, lead_id, body.model_dump(exclude_unset=True))))
+
+
+@router.get("/{lead_id}/score", response_model=Envelope[dict[str, object]])
+async def lead_score(lead_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """The score and the rules that make it."""
+    lead = await service.get(db, lead_id)
+    return ok({"score": lead.score, "details": lead.score_details})
+
+
+@router.get("/{lead_id}/activities", response_model=Envelope[list[ActivityOut]])
+async def activities(lead_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """The timeline, newest first: inquiries, calls, mails, meetings, notes, and the automatic
+    entries (status and owner changes, bookings)."""
+    rows = await service.timeline(db, lead_id)
+    return ok([ActivityOut.model_validate(r).model_dump(mode="json") for r in rows])
+
+
+@router.post("/{lead_id}/activities", status_code=201, response_model=Envelope[ActivityOut])
+async def add_activity(
+    lead_id: uuid.UUID, body: ActivityIn, db: DbSession, ctx: Staff
+) -> JSONResponse:
+    """Log a call, mail, meeting or note."""
+    created = await service.add_activity(db, lead_id, ctx.user_id, body.model_dump())
+    return ok(ActivityOut.model_validate(created).model_dump(mode="json"), status=201)
+
+
+@router.post("/{lead_id}/convert", response_model=Envelope[LeadOut])
+async def convert(lead_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """Link (or create) the client account and mark the lead converted."""
+    return ok(_lead(await service.convert(db, lead_id)))
