@@ -11,16 +11,19 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    Text,
     and_,
+    cast,
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus
@@ -80,7 +83,11 @@ class LeadFilter:
             conditions.append(Lead.created_at < self.created_to)
         if self.search:
             conditions.append(
-                Lead.search.op("@@")(func.websearch_to_tsquery(literal("simple"), self.search))
+                Lead.search.op("@@")(
+                    func.websearch_to_tsquery(
+                        literal_column("'simple'::regconfig"), cast(self.search, Text)
+                    )
+                )
             )
         return query.where(and_(*conditions)) if conditions else query
 
@@ -230,7 +237,7 @@ async def by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Lead]
         select(Lead)
         .where(Lead.email_normalized.in_(emails))
         .order_by(Lead.email_normalized, Lead.created_at.desc())
-        .distinct(Lead.email_normalized)
+        .ext(distinct_on(Lead.email_normalized))
     )
     return {lead.email_normalized or "": lead for lead in (await session.scalars(query)).all()}
 
