@@ -9,8 +9,13 @@ import httpx
 
 from tests.conftest import MailSink, make_account
 
-WEBSITE = {"name": "Ada Lovelace", "email": "ada@engines.example", "company": "Engines Ltd",
-           "message": "We want an AI assistant for our support team.", "type": "general"}
+WEBSITE = {
+    "name": "Ada Lovelace",
+    "email": "ada@engines.example",
+    "company": "Engines Ltd",
+    "message": "We want an AI assistant for our support team.",
+    "type": "general",
+}
 Deliver = Callable[[], Awaitable[None]]
 
 
@@ -31,27 +36,37 @@ async def test_the_websites_payload_creates_a_scored_assigned_lead(
     assert response.status_code == 201
     lead = await owner_conn.fetchrow("select * from leads")
     assert lead is not None
-    assert (lead["first_name"], lead["last_name"], lead["company"]) == ("Ada", "Lovelace",
-                                                                        "Engines Ltd")
+    assert (lead["first_name"], lead["last_name"], lead["company"]) == (
+        "Ada",
+        "Lovelace",
+        "Engines Ltd",
+    )
     assert lead["inquiry_type"] == "general" and lead["source"] == "website"
     assert lead["score"] == 10  # company given
     assert lead["assigned_to"] in {s.id for s in staff}  # type: ignore[attr-defined]
     activity = await owner_conn.fetchval(
-        "select activity_type from lead_activities where lead_id = $1", lead["id"])
+        "select activity_type from lead_activities where lead_id = $1", lead["id"]
+    )
     assert activity == "inquiry"
     await deliver()
     notified = [m for m in mail.messages if m["Subject"].startswith("New lead")]
     assert len(notified) == 1 and "Engines Ltd" in notified[0]["Subject"]
 
 
-async def test_round_robin_assignment(client: httpx.AsyncClient,
-                                      owner_conn: asyncpg.Connection) -> None:
+async def test_round_robin_assignment(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
     staff = await _staff(client, owner_conn)
     for n in range(4):
-        await client.post("/api/v1/contact", json={**WEBSITE, "email": f"p{n}@example.com"},
-                          headers={"X-Forwarded-For": f"198.51.100.{n}"})
-    owners = [r["assigned_to"] for r in await owner_conn.fetch(
-        "select assigned_to from leads order by created_at")]
+        await client.post(
+            "/api/v1/contact",
+            json={**WEBSITE, "email": f"p{n}@example.com"},
+            headers={"X-Forwarded-For": f"198.51.100.{n}"},
+        )
+    owners = [
+        r["assigned_to"]
+        for r in await owner_conn.fetch("select assigned_to from leads order by created_at")
+    ]
     assert owners[0] != owners[1] and owners[0] == owners[2] and owners[1] == owners[3]
     assert set(owners) == {s.id for s in staff}  # type: ignore[attr-defined]
 
@@ -60,14 +75,21 @@ async def test_repeat_inquiry_merges_into_the_open_lead(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection
 ) -> None:
     first = await client.post("/api/v1/contact", json=WEBSITE)
-    second = await client.post("/api/v1/contact", json={
-        **WEBSITE, "email": "  ADA@Engines.Example ", "message": "Any news?",
-        "type": "implementation"})
+    second = await client.post(
+        "/api/v1/contact",
+        json={
+            **WEBSITE,
+            "email": "  ADA@Engines.Example ",
+            "message": "Any news?",
+            "type": "implementation",
+        },
+    )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()  # the same answer: nothing to learn from it
     assert await owner_conn.fetchval("select count(*) from leads") == 1
     activities = await owner_conn.fetch(
-        "select description from lead_activities order by created_at")
+        "select description from lead_activities order by created_at"
+    )
     assert [a["description"] for a in activities] == [WEBSITE["message"], "Any news?"]
 
 
@@ -93,9 +115,16 @@ async def test_honeypot_and_fill_time_drop_spam_silently(
 
 
 async def test_rate_limit_and_validation(client: httpx.AsyncClient) -> None:
-    codes = [(await client.post("/api/v1/contact", json={**WEBSITE, "email": f"r{n}@example.com"},
-                                headers={"X-Forwarded-For": "192.0.2.10"})).status_code
-             for n in range(6)]
+    codes = [
+        (
+            await client.post(
+                "/api/v1/contact",
+                json={**WEBSITE, "email": f"r{n}@example.com"},
+                headers={"X-Forwarded-For": "192.0.2.10"},
+            )
+        ).status_code
+        for n in range(6)
+    ]
     assert codes == [201] * 5 + [429]
     bad = await client.post("/api/v1/contact", json={**WEBSITE, "email": "not-an-address"})
     assert bad.status_code == 422

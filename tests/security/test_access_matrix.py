@@ -419,6 +419,124 @@ MATRIX |= {
         staff(200),
     ),
 }
+
+
+async def _contact(world: World, actor: str, whose: str) -> Request:
+    return (
+        "POST",
+        "/api/v1/contact",
+        {"name": "Matrix Person", "email": world.unique(), "message": "hi", "type": "general"},
+    )
+
+
+async def _lead_id(world: World) -> str:
+    world.counter[0] += 1
+    lead_id = await world.owner.fetchval(
+        "insert into leads (email) values ($1) returning id", world.unique()
+    )
+    return str(lead_id)
+
+
+def lead_call(method: str, suffix: str, body: dict[str, Any] | None = None) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        return method, f"/api/v1/leads/{await _lead_id(world)}{suffix}", body
+
+    return build
+
+
+async def _rule_id(world: World) -> str:
+    return str(
+        await world.owner.fetchval(
+            "insert into lead_scoring_rules (name, kind, field, points) "
+            "values ('m', 'field_present', 'phone', 1) returning id"
+        )
+    )
+
+
+RULE = {"name": "Phone", "kind": "field_present", "field": "phone", "points": 3}
+
+
+def rule_call(method: str, body: dict[str, Any] | None = None) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        return method, f"/api/v1/leads/scoring-rules/{await _rule_id(world)}", body
+
+    return build
+
+
+async def _subscriber(world: World, actor: str, whose: str) -> Request:
+    sub_id = await world.owner.fetchval(
+        "insert into newsletter_subscriptions (email) values ($1) returning id", world.unique()
+    )
+    return "PATCH", f"/api/v1/newsletter/subscribers/{sub_id}", {"tags": ["x"]}
+
+
+async def _subscribe(world: World, actor: str, whose: str) -> Request:
+    return "POST", "/api/v1/newsletter/subscribe", {"email": world.unique()}
+
+
+async def _unsubscribe(world: World, actor: str, whose: str) -> Request:
+    from dreamer.core import signing
+    from dreamer.core.security import token_digest
+
+    email = world.unique()
+    token = signing.unsubscribe_token("test-secret-" + "x" * 40, email)
+    await world.owner.execute(
+        "insert into newsletter_subscriptions (email, is_active, unsubscribe_token) "
+        "values ($1, true, $2)",
+        email,
+        token_digest(token),
+    )
+    return "POST", f"/api/v1/newsletter/unsubscribe?token={token}", None
+
+
+MATRIX |= {
+    ("GET", "/api/v1/contact/token"): (plain("GET", "/api/v1/contact/token"), everyone(200)),
+    ("POST", "/api/v1/contact"): (_contact, everyone(201)),
+    ("GET", "/api/v1/leads"): (plain("GET", "/api/v1/leads"), staff(200)),
+    ("GET", "/api/v1/leads/stats"): (plain("GET", "/api/v1/leads/stats"), staff(200)),
+    ("GET", "/api/v1/leads/export.csv"): (plain("GET", "/api/v1/leads/export.csv"), staff(200)),
+    ("POST", "/api/v1/leads/import"): (plain("POST", "/api/v1/leads/import"), staff(422)),
+    ("GET", "/api/v1/leads/scoring-rules"): (
+        plain("GET", "/api/v1/leads/scoring-rules"),
+        staff(200),
+    ),
+    ("POST", "/api/v1/leads/scoring-rules"): (
+        plain("POST", "/api/v1/leads/scoring-rules", RULE),
+        staff(201),
+    ),
+    ("PUT", "/api/v1/leads/scoring-rules/{rule_id}"): (rule_call("PUT", RULE), staff(200)),
+    ("DELETE", "/api/v1/leads/scoring-rules/{rule_id}"): (rule_call("DELETE"), staff(200)),
+    ("GET", "/api/v1/leads/{lead_id}"): (lead_call("GET", ""), staff(200)),
+    ("PATCH", "/api/v1/leads/{lead_id}"): (lead_call("PATCH", "", {"tags": ["m"]}), staff(200)),
+    ("GET", "/api/v1/leads/{lead_id}/score"): (lead_call("GET", "/score"), staff(200)),
+    ("GET", "/api/v1/leads/{lead_id}/activities"): (lead_call("GET", "/activities"), staff(200)),
+    ("POST", "/api/v1/leads/{lead_id}/activities"): (
+        lead_call("POST", "/activities", {"activityType": "note", "description": "n"}),
+        staff(201),
+    ),
+    ("POST", "/api/v1/leads/{lead_id}/convert"): (lead_call("POST", "/convert"), staff(200)),
+    ("POST", "/api/v1/newsletter/subscribe"): (_subscribe, everyone(202)),
+    ("POST", "/api/v1/newsletter/confirm"): (
+        plain("POST", "/api/v1/newsletter/confirm", {"token": "z" * 43}),
+        everyone(400),
+    ),
+    ("POST", "/api/v1/newsletter/unsubscribe"): (_unsubscribe, everyone(200)),
+    ("GET", "/api/v1/newsletter/unsubscribe"): (
+        plain("GET", "/api/v1/newsletter/unsubscribe?token=" + "q" * 43),
+        everyone(200),
+    ),
+    ("GET", "/api/v1/newsletter/subscribers"): (
+        plain("GET", "/api/v1/newsletter/subscribers"),
+        staff(200),
+    ),
+    ("GET", "/api/v1/newsletter/subscribers/export.csv"): (
+        plain("GET", "/api/v1/newsletter/subscribers/export.csv"),
+        staff(200),
+    ),
+    ("PATCH", "/api/v1/newsletter/subscribers/{subscription_id}"): (_subscriber, staff(200)),
+    ("GET", "/api/v1/newsletter/stats"): (plain("GET", "/api/v1/newsletter/stats"), staff(200)),
+    ("POST", "/api/v1/newsletter/import"): (plain("POST", "/api/v1/newsletter/import"), staff(422)),
+}
 # Not API routes: documentation pages and the permanent redirect of old paths.
 UNLISTED = {
     ("GET", "/docs"),
@@ -458,6 +576,8 @@ async def world(cluster: Cluster, tmp_path: Path) -> AsyncIterator[World]:
         rate_limit_login_account="1000/60",
         rate_limit_reset_ip="1000/60",
         rate_limit_resend_ip="1000/60",
+        rate_limit_contact_ip="1000/60",
+        rate_limit_newsletter_ip="1000/60",
     )
     await run_seed(settings, db.owner_url, demo=False, only_if_empty=False)
     app = create_app(settings)
