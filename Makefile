@@ -23,6 +23,7 @@ format: setup
 
 bench: setup
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.leads
 
 clean:
 	rm -rf .venv .dreamer .mypy_cache .ruff_cache .pytest_cache

@@ -179,39 +179,10 @@ async def recompute_scores(session: AsyncSession) -> int:
 
 
 async def stats(session: AsyncSession) -> dict[str, Any]:
-    """Counts per status and source, conversion rate per source, median first-contact time:
-    aggregated in SQL, one round trip."""
-    by_status = (
-        await session.execute(select(Lead.status, func.count()).group_by(Lead.status))
-    ).all()
-    by_source = (
-        await session.execute(
-            select(
-                Lead.source,
-                func.count(),
-                func.count().filter(Lead.status == LeadStatus.CONVERTED),
-            ).group_by(Lead.source)
-        )
-    ).all()
-    median = await session.scalar(
-        select(
-            func.percentile_cont(0.5).within_group(
-                func.extract("epoch", Lead.first_contacted_at - Lead.created_at)
-            )
-        ).where(Lead.first_contacted_at.is_not(None))
-    )
-    return {
-        "byStatus": {status.value: count for status, count in by_status},
-        "bySource": {
-            source.value: {
-                "total": total,
-                "converted": converted,
-                "conversionRate": round(converted / total, 4) if total else 0.0,
-            }
-            for source, total, converted in by_source
-        },
-        "medianHoursToFirstContact": round(float(median) / 3600, 2) if median else None,
-    }
+    """Counts per status and source, conversion rate per source, median time to first contact
+    (``lead_stats()``: one round trip, aggregated from the indexes)."""
+    value = await session.scalar(text("select lead_stats()"))
+    return dict(value or {})
 
 
 async def stream(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, DateTime, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Computed, DateTime, Double, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,8 +39,13 @@ class Lead(Base):
             postgresql_using="gin",
             postgresql_ops={"tags": "jsonb_path_ops"},
         ),
-        Index("idx_leads_source", "source"),
-        Index("idx_leads_score", "score"),
+        Index("idx_leads_source", "source", "status"),
+        Index("idx_leads_score", "score", "id"),
+        Index(
+            "idx_leads_first_contact_seconds",
+            "first_contact_seconds",
+            postgresql_where=text("first_contact_seconds IS NOT NULL"),
+        ),
         Index(
             "idx_leads_open_email",
             "email_normalized",
@@ -90,6 +95,10 @@ class Lead(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     first_contacted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_contact_seconds: Mapped[float | None] = mapped_column(
+        Double,
+        Computed("EXTRACT(epoch FROM first_contacted_at - created_at)", persisted=True),
+    )
     notes: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()

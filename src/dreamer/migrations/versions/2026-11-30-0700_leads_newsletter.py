@@ -40,8 +40,13 @@ ALTER TABLE leads
     ADD COLUMN notes text CHECK (length(notes) <= 20000);
 CREATE INDEX idx_leads_search ON leads USING gin (search);
 CREATE INDEX idx_leads_tags ON leads USING gin (tags jsonb_path_ops);
-CREATE INDEX idx_leads_source ON leads (source);
-CREATE INDEX idx_leads_score ON leads (score);
+-- (source, status) answers the statistics from the index alone; (score, id) the score sort
+CREATE INDEX idx_leads_source ON leads (source, status);
+CREATE INDEX idx_leads_score ON leads (score, id);
+ALTER TABLE leads ADD COLUMN first_contact_seconds double precision
+    GENERATED ALWAYS AS (extract(epoch FROM first_contacted_at - created_at)) STORED;
+CREATE INDEX idx_leads_first_contact_seconds ON leads (first_contact_seconds)
+    WHERE first_contact_seconds IS NOT NULL;
 CREATE INDEX idx_leads_open_email ON leads (email_normalized, created_at DESC)
     WHERE status NOT IN ('converted', 'lost');
 
@@ -322,6 +327,36 @@ BEGIN
     RETURN target.id;
 END $$;
 
+-- Pipeline statistics for staff. Row policies would force a heap visit per row (they read
+-- user_id); checked once here instead, the aggregates run from the indexes alone.
+CREATE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE {DEFINER} AS $$
+DECLARE
+    contacted bigint;
+    median double precision;
+BEGIN
+    IF NOT app_is_staff() THEN
+        RAISE EXCEPTION 'lead statistics are for staff' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT count(*) INTO contacted FROM leads WHERE first_contact_seconds IS NOT NULL;
+    IF contacted > 0 THEN
+        SELECT avg(v) INTO median FROM (
+            SELECT first_contact_seconds AS v FROM leads
+            WHERE first_contact_seconds IS NOT NULL
+            ORDER BY first_contact_seconds
+            OFFSET (contacted - 1) / 2 LIMIT 2 - contacted % 2) middle;
+    END IF;
+    RETURN jsonb_build_object(
+        'byStatus', (SELECT coalesce(jsonb_object_agg(status, n), '{{}}')
+                     FROM (SELECT status, count(*) AS n FROM leads GROUP BY status) s),
+        'bySource', (SELECT coalesce(jsonb_object_agg(source, jsonb_build_object(
+                         'total', total, 'converted', converted,
+                         'conversionRate', round(converted::numeric / total, 4))), '{{}}')
+                     FROM (SELECT source, count(*) AS total,
+                                  count(*) FILTER (WHERE status = 'converted') AS converted
+                           FROM leads GROUP BY source) s),
+        'medianHoursToFirstContact', round((median / 3600)::numeric, 2));
+END $$;
+
 CREATE FUNCTION newsletter_is_suppressed(p_email text) RETURNS boolean
 LANGUAGE sql STABLE {DEFINER} AS $$
     SELECT EXISTS (SELECT 1 FROM newsletter_suppressions WHERE email_hash = email_hash(p_email))
@@ -356,6 +391,7 @@ APP_FUNCTIONS = (
     "newsletter_confirm(text, timestamptz, jsonb)",
     "newsletter_unsubscribe(text, timestamptz)",
     "newsletter_is_suppressed(text)",
+    "lead_stats()",
 )
 OWNER_FUNCTIONS = (
     "lead_score_details(leads, timestamptz)",
@@ -393,7 +429,7 @@ def downgrade() -> None:
         DROP TRIGGER lead_activities_touch ON lead_activities;
         DROP TRIGGER leads_timeline ON leads;
         DROP TRIGGER leads_before_write ON leads;
-        DROP FUNCTION newsletter_is_suppressed(text), newsletter_unsubscribe(text, timestamptz),
+        DROP FUNCTION lead_stats(), newsletter_is_suppressed(text), newsletter_unsubscribe(text, timestamptz),
             newsletter_confirm(text, timestamptz, jsonb),
             newsletter_subscribe(text, jsonb, jsonb, uuid, text), capture_lead(jsonb, boolean),
             lead_rules_changed(), recompute_lead_scores(), lead_activity_touch(),
@@ -403,8 +439,8 @@ def downgrade() -> None:
         DROP INDEX idx_newsletter_subscriptions_active, idx_newsletter_subscriptions_tags;
         ALTER TABLE newsletter_subscriptions DROP COLUMN confirmation_expires;
         DROP INDEX idx_leads_open_email, idx_leads_score, idx_leads_source, idx_leads_tags,
-            idx_leads_search;
-        ALTER TABLE leads DROP COLUMN notes, DROP COLUMN first_contacted_at,
+            idx_leads_search, idx_leads_first_contact_seconds;
+        ALTER TABLE leads DROP COLUMN first_contact_seconds, DROP COLUMN notes, DROP COLUMN first_contacted_at,
             DROP COLUMN last_activity_at, DROP COLUMN score_details, DROP COLUMN search;
         ALTER TABLE users DROP COLUMN accepts_leads;
         """
