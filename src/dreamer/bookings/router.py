@@ -11,7 +11,6 @@ from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from dreamer.bookings import service
-from dreamer.bookings.ics import calendar
 from dreamer.bookings.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -22,13 +21,11 @@ from dreamer.bookings.schemas import (
     RescheduleIn,
     StaffBookingOut,
 )
-from dreamer.catalog import repository as catalog_repository
 from dreamer.core.errors import ValidationFailed
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.db.session import RequestContext
 from dreamer.deps import Context, DbSession, SignedIn, Staff
 from dreamer.models import BookingStatus, ServiceBooking
-from dreamer.users import repository as users_repository
 
 router = APIRouter(tags=["bookings"])
 
@@ -131,19 +128,13 @@ async def booking_calendar(
 ) -> Response:
     """The booking as an iCalendar event (stable UID; SEQUENCE grows with every change;
     METHOD:CANCEL once cancelled)."""
-    booking = await service.get(db, booking_id)
-    found = await catalog_repository.get(db, booking.service_id)
-    user = await users_repository.get(db, booking.user_id) if booking.user_id else None
-    body = calendar(
-        booking,
-        service_name=found.name if found else "Consultation",
-        organizer=parseaddr(request.app.state.settings.mail_from)[1],
-        attendee=user.email if user else None,
+    body = await service.calendar_file(
+        db, booking_id, organizer=parseaddr(request.app.state.settings.mail_from)[1]
     )
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="booking-{booking.id}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"'},
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.bookings import repository
 from dreamer.bookings.availability import Rules, free_starts, is_free_start, parse_hours, zone
+from dreamer.bookings.ics import calendar
 from dreamer.catalog import service as catalog
 from dreamer.core import clock
 from dreamer.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -356,3 +357,16 @@ async def annotate(
         setattr(booking, key, value)
     await session.flush()
     return await _reload(session, booking_id)
+
+
+async def calendar_file(session: AsyncSession, booking_id: uuid.UUID, *, organizer: str) -> str:
+    """The booking as an iCalendar document (see ``bookings.ics``)."""
+    booking = await get(session, booking_id)
+    service = await catalog.get(session, booking.service_id)
+    user = await users_repository.get(session, booking.user_id) if booking.user_id else None
+    return calendar(
+        booking,
+        service_name=service.name,
+        organizer=organizer,
+        attendee=user.email if user else None,
+    )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -21,8 +19,7 @@ from dreamer.core.security import token_digest
 from dreamer.db.session import RequestContext
 from dreamer.mail import outbox
 from dreamer.models import NewsletterSubscription
-
-STATES = ("active", "pending", "unsubscribed")
+from dreamer.newsletter import repository
 
 
 def consent(request: Request, ctx: RequestContext, action: str) -> dict[str, Any]:
@@ -36,28 +33,23 @@ def consent(request: Request, ctx: RequestContext, action: str) -> dict[str, Any
     }
 
 
+def _unsubscribe_hash(request: Request, email: str) -> str:
+    return token_digest(signing.unsubscribe_token(request.app.state.secret_key, email))
+
+
 async def subscribe(
     session: AsyncSession, request: Request, ctx: RequestContext, email: str, tags: list[str]
 ) -> None:
     """Pending until confirmed; an active subscription stays as it is. The caller always gets
     the same answer."""
-    secret = request.app.state.secret_key
-    unsubscribe_hash = token_digest(signing.unsubscribe_token(secret, email))
-    row = (
-        await session.execute(
-            text(
-                "select * from newsletter_subscribe(:e, cast(:t as jsonb), cast(:c as jsonb),"
-                " :u, :h)"
-            ),
-            {
-                "e": email,
-                "t": json.dumps(tags),
-                "c": json.dumps(consent(request, ctx, "subscribe")),
-                "u": ctx.user_id,
-                "h": unsubscribe_hash,
-            },
-        )
-    ).one()
+    row = await repository.subscribe(
+        session,
+        email=email,
+        tags=tags,
+        consent=consent(request, ctx, "subscribe"),
+        user_id=ctx.user_id,
+        unsubscribe_hash=_unsubscribe_hash(request, email),
+    )
     if row.needs_confirmation:
         await outbox.queue(
             session,
@@ -71,16 +63,9 @@ async def subscribe(
 async def confirm(
     session: AsyncSession, request: Request, ctx: RequestContext, token: str
 ) -> uuid.UUID | None:
-    row = (
-        await session.execute(
-            text("select * from newsletter_confirm(:t, :now, cast(:c as jsonb))"),
-            {
-                "t": token_digest(token),
-                "now": clock.now(),
-                "c": json.dumps(consent(request, ctx, "confirm")),
-            },
-        )
-    ).one_or_none()
+    row = await repository.confirm(
+        session, token_digest(token), clock.now(), consent(request, ctx, "confirm")
+    )
     if row is None:
         return None
     await outbox.queue(
@@ -94,25 +79,7 @@ async def confirm(
 
 
 async def unsubscribe(session: AsyncSession, token: str) -> bool:
-    value = await session.scalar(
-        text("select newsletter_unsubscribe(:t, :now)"),
-        {"t": token_digest(token), "now": clock.now()},
-    )
-    return value is not None
-
-
-def _state(query: Any, state: str | None) -> Any:
-    if state == "active":
-        return query.where(NewsletterSubscription.is_active)
-    if state == "pending":
-        return query.where(
-            ~NewsletterSubscription.is_active, NewsletterSubscription.unsubscribed_at.is_(None)
-        )
-    if state == "unsubscribed":
-        return query.where(
-            NewsletterSubscription.unsubscribed_at.is_not(None), ~NewsletterSubscription.is_active
-        )
-    return query
+    return await repository.unsubscribe(session, token_digest(token), clock.now())
 
 
 async def page(
@@ -124,24 +91,10 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> tuple[Sequence[NewsletterSubscription], str | None]:
-    query = _state(select(NewsletterSubscription), state)
-    if tag:
-        query = query.where(NewsletterSubscription.tags.contains([tag]))
-    if search:
-        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(NewsletterSubscription.email.ilike(f"%{escaped}%", escape="\\"))
-    if cursor:
-        at, ident = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                NewsletterSubscription.created_at < at,
-                (NewsletterSubscription.created_at == at) & (NewsletterSubscription.id < ident),
-            )
-        )
-    query = query.order_by(
-        NewsletterSubscription.created_at.desc(), NewsletterSubscription.id.desc()
-    ).limit(limit + 1)
-    rows = (await session.scalars(query)).all()
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.page(
+        session, state=state, tag=tag, search=search, after=after, limit=limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
@@ -151,25 +104,14 @@ async def page(
 async def set_tags(
     session: AsyncSession, subscription_id: uuid.UUID, tags: list[str]
 ) -> NewsletterSubscription:
-    result = await session.execute(
-        update(NewsletterSubscription)
-        .where(NewsletterSubscription.id == subscription_id)
-        .values(tags=sorted(set(tags)))
-        .returning(NewsletterSubscription.id)
-    )
-    if result.first() is None:
+    found = await repository.set_tags(session, subscription_id, sorted(set(tags)))
+    if found is None:
         raise NotFound("No such subscriber")
-    found = await session.get(NewsletterSubscription, subscription_id, populate_existing=True)
-    assert found is not None
     return found
 
 
 async def counts(session: AsyncSession) -> dict[str, int]:
-    result = {}
-    for state in STATES:
-        query = _state(select(func.count()).select_from(NewsletterSubscription), state)
-        result[state] = int(await session.scalar(query) or 0)
-    return result
+    return await repository.counts(session)
 
 
 async def import_csv(
@@ -201,20 +143,17 @@ async def import_csv(
         rows.append({"line": line, "email": email, "outcome": outcome})
         if outcome == "created" and not dry_run:
             tags = [t.strip() for t in values.get("tags", "").split(";") if t.strip()]
-            await session.execute(
-                insert(NewsletterSubscription).values(
-                    id=uuid.uuid4(),
-                    email=email,
-                    is_active=True,
-                    confirmed_at=clock.now(),
-                    tags=tags,
-                    unsubscribe_token=token_digest(
-                        signing.unsubscribe_token(request.app.state.secret_key, email)
-                    ),
-                    consent={
-                        "history": [{**consent(request, ctx, "import"), "by": str(ctx.user_id)}]
-                    },
-                )
+            record = {**consent(request, ctx, "import"), "by": str(ctx.user_id)}
+            await repository.insert_confirmed(
+                session,
+                {
+                    "email": email,
+                    "is_active": True,
+                    "confirmed_at": clock.now(),
+                    "tags": tags,
+                    "unsubscribe_token": _unsubscribe_hash(request, email),
+                    "consent": {"history": [record]},
+                },
             )
     summary = dict.fromkeys(("created", "duplicate", "suppressed", "invalid"), 0)
     for item in rows:
@@ -225,11 +164,6 @@ async def import_csv(
 async def _import_outcome(session: AsyncSession, email: str, seen: set[str]) -> str:
     if email.lower() in seen:
         return "duplicate"
-    if await session.scalar(text("select newsletter_is_suppressed(:e)"), {"e": email}):
+    if await repository.is_suppressed(session, email):
         return "suppressed"
-    exists = await session.scalar(
-        select(func.count())
-        .select_from(NewsletterSubscription)
-        .where(func.lower(NewsletterSubscription.email) == email.lower())
-    )
-    return "duplicate" if exists else "created"
+    return "duplicate" if await repository.exists(session, email) else "created"
