@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.db.repository import insert_and_get
 from dreamer.models import (
     AvailabilityException,
     AvailabilitySettings,
@@ -104,11 +105,7 @@ async def has_bookings(session: AsyncSession, service_id: uuid.UUID) -> bool:
 
 
 async def add_exception(session: AsyncSession, values: dict[str, Any]) -> AvailabilityException:
-    new_id = uuid.uuid4()
-    await session.execute(insert(AvailabilityException).values(id=new_id, **values))
-    created = await session.get(AvailabilityException, new_id)
-    assert created is not None
-    return created
+    return await insert_and_get(session, AvailabilityException, values)
 
 
 async def remove_exception(session: AsyncSession, exception_id: uuid.UUID) -> bool:

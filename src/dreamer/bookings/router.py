@@ -22,6 +22,7 @@ from dreamer.bookings.schemas import (
     StaffBookingOut,
 )
 from dreamer.core.errors import ValidationFailed
+from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.db.session import RequestContext
 from dreamer.deps import Context, DbSession, SignedIn, Staff
@@ -114,7 +115,7 @@ async def list_bookings(
     )
     return ok(
         [out(b, ctx) for b in rows],
-        {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None},
+        cursor_meta(limit, next_cursor),
     )
 
 

@@ -22,7 +22,7 @@ from dreamer.bookings.ics import calendar
 from dreamer.catalog import service as catalog
 from dreamer.core import clock
 from dreamer.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from dreamer.core.pagination import decode_cursor, encode_cursor
+from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.db.session import RequestContext
 from dreamer.mail import outbox
 from dreamer.models import BookingStatus, ServiceBooking, User, UserRole
@@ -230,9 +230,7 @@ async def page(
         after=after,
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].scheduled_at, rows[-1].id) if more and rows else None
+    return split_page(rows, limit, lambda b: (b.scheduled_at, b.id))
 
 
 def _history(booking: ServiceBooking, ctx: RequestContext, event: str, **facts: Any) -> None:

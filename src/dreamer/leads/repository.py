@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.db.repository import insert_and_get
 from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus
 
 SORTS = {
@@ -133,11 +134,7 @@ async def timeline(session: AsyncSession, lead_id: uuid.UUID) -> Sequence[LeadAc
 
 
 async def add_activity(session: AsyncSession, values: dict[str, Any]) -> LeadActivity:
-    new_id = uuid.uuid4()
-    await session.execute(insert(LeadActivity).values(id=new_id, **values))
-    created = await session.get(LeadActivity, new_id)
-    assert created is not None
-    return created
+    return await insert_and_get(session, LeadActivity, values)
 
 
 async def rules(session: AsyncSession) -> Sequence[LeadScoringRule]:
@@ -146,11 +143,7 @@ async def rules(session: AsyncSession) -> Sequence[LeadScoringRule]:
 
 
 async def add_rule(session: AsyncSession, values: dict[str, Any]) -> LeadScoringRule:
-    new_id = uuid.uuid4()
-    await session.execute(insert(LeadScoringRule).values(id=new_id, **values))
-    created = await session.get(LeadScoringRule, new_id)
-    assert created is not None
-    return created
+    return await insert_and_get(session, LeadScoringRule, values)
 
 
 async def change_rule(

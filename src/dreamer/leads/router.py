@@ -12,6 +12,7 @@ from starlette.responses import StreamingResponse
 
 from dreamer.core import signing
 from dreamer.core.errors import ValidationFailed
+from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.db.session import Database
 from dreamer.deps import Context, DbSession, Staff
@@ -139,7 +140,7 @@ async def list_leads(
     rows, next_cursor = await service.page(db, filters.value, sort=sort, cursor=cursor, limit=limit)
     return ok(
         [_lead(r) for r in rows],
-        {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None},
+        cursor_meta(limit, next_cursor),
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from dreamer.core.errors import BadRequest, NotFound, ValidationFailed
+from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import Context, DbSession, Staff
 from dreamer.newsletter import service
@@ -84,7 +85,7 @@ async def subscribers(
     )
     return ok(
         [SubscriberOut.model_validate(r).model_dump(mode="json") for r in rows],
-        {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None},
+        cursor_meta(limit, next_cursor),
     )
 
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from dreamer.core import clock, signing
 from dreamer.core.errors import NotFound
-from dreamer.core.pagination import decode_cursor, encode_cursor
+from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.core.security import token_digest
 from dreamer.db.session import RequestContext
 from dreamer.mail import outbox
@@ -95,10 +95,7 @@ async def page(
     rows = await repository.page(
         session, state=state, tag=tag, search=search, after=after, limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if rows else None
-    return rows, encode_cursor(last.created_at, last.id) if more and last else None
+    return split_page(rows, limit, lambda r: (r.created_at, r.id))
 
 
 async def set_tags(

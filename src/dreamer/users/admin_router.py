@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from dreamer.auth.schemas import UserOut
+from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import DbSession, Staff
 from dreamer.models import UserRole, UserStatus
@@ -32,7 +33,7 @@ async def list_users(
         db, role=role, status=status, search=q, cursor=cursor, limit=limit
     )
     data = [UserOut.model_validate(u).model_dump(mode="json") for u in users]
-    return ok(data, {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None})
+    return ok(data, cursor_meta(limit, next_cursor))
 
 
 @router.get("/{user_id}", response_model=Envelope[UserOut])

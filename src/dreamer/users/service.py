@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamer.auth import repository as auth_repository
 from dreamer.core import clock
 from dreamer.core.errors import Conflict, Forbidden, NotFound
-from dreamer.core.pagination import decode_cursor, encode_cursor
+from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.db.session import RequestContext
 from dreamer.models import User, UserRole, UserStatus
 from dreamer.users import repository
@@ -49,9 +49,7 @@ async def list_users(
     rows = await repository.page(
         session, role=role, status=status, search=search, after=after, limit=limit + 1
     )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1].created_at, rows[-1].id) if has_more and rows else None
+    return split_page(rows, limit, lambda u: (u.created_at, u.id))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
