@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth.tokens import ACCESS_COOKIE, check_csrf
@@ -31,7 +32,14 @@ def _bearer(request: Request) -> str | None:
     return cookie or None
 
 
-async def get_context(request: Request) -> RequestContext:
+# Declared for the OpenAPI docs ("Authorize" in /docs); the header is parsed below, strictly.
+_bearer_docs = HTTPBearer(auto_error=False, description="The accessToken from login/refresh")
+
+
+async def get_context(
+    request: Request,
+    _docs: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_docs)] = None,
+) -> RequestContext:
     """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
     client: ClientInfo = request.state.client
     anonymous = RequestContext(

@@ -165,3 +165,20 @@ async def test_staff_tools(
     assert export.text.splitlines()[0] == "email,active,tags,confirmed_at,unsubscribed_at"
     assert len(export.text.strip().splitlines()) == 3
     assert "unsubscribeToken" not in str(active) and "confirmationToken" not in str(active)
+
+
+async def test_newsletter_events_reach_the_leads_timeline(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, mail: MailSink, deliver: Deliver
+) -> None:
+    await client.post("/api/v1/contact", json={"name": "R", "email": EMAIL, "message": "hi"})
+    link = await _subscribe_and_confirm(client, mail, deliver)
+    await client.post(link)
+    kinds = [
+        r["activity_type"]
+        for r in await owner_conn.fetch(
+            "select activity_type from lead_activities order by created_at"
+        )
+    ]
+    assert kinds == ["inquiry", "newsletter_subscribed", "newsletter_unsubscribed"]
+    details = await owner_conn.fetchval("select score_details from leads")
+    assert "Newsletter subscriber" not in details  # unsubscribed again: no points

@@ -327,6 +327,28 @@ BEGIN
     RETURN target.id;
 END $$;
 
+-- Newsletter events of a lead's address show up on the lead's timeline (and its score).
+CREATE FUNCTION newsletter_lead_activity() RETURNS trigger LANGUAGE plpgsql {DEFINER} AS $$
+DECLARE
+    what text;
+BEGIN
+    IF NEW.is_active AND (TG_OP = 'INSERT' OR NOT OLD.is_active) THEN
+        what := 'newsletter_subscribed';
+    ELSIF NOT NEW.is_active AND TG_OP = 'UPDATE' AND OLD.is_active THEN
+        what := 'newsletter_unsubscribed';
+    ELSE
+        RETURN NULL;
+    END IF;
+    INSERT INTO lead_activities (lead_id, activity_type, description, metadata)
+    SELECT l.id, what, replace(what, '_', ' '), jsonb_build_object('automatic', true)
+    FROM leads l WHERE l.email_normalized = lower(btrim(NEW.email));
+    UPDATE leads SET score_details = '[]' WHERE email_normalized = lower(btrim(NEW.email));
+    RETURN NULL;
+END $$;
+CREATE TRIGGER newsletter_subscriptions_lead_activity
+    AFTER INSERT OR UPDATE OF is_active ON newsletter_subscriptions
+    FOR EACH ROW EXECUTE FUNCTION newsletter_lead_activity();
+
 -- Pipeline statistics for staff. Row policies would force a heap visit per row (they read
 -- user_id); checked once here instead, the aggregates run from the indexes alone.
 CREATE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE {DEFINER} AS $$
@@ -396,6 +418,7 @@ APP_FUNCTIONS = (
 OWNER_FUNCTIONS = (
     "lead_score_details(leads, timestamptz)",
     "leads_before_write()",
+    "newsletter_lead_activity()",
     "leads_timeline()",
     "lead_activity_touch()",
     "recompute_lead_scores()",
@@ -425,6 +448,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     run_script(
         """
+        DROP TRIGGER newsletter_subscriptions_lead_activity ON newsletter_subscriptions;
+        DROP FUNCTION newsletter_lead_activity();
         DROP TRIGGER lead_scoring_rules_changed ON lead_scoring_rules;
         DROP TRIGGER lead_activities_touch ON lead_activities;
         DROP TRIGGER leads_timeline ON leads;
