@@ -84,3 +84,20 @@ async def test_only_super_admin_grants_staff_roles(
         f"/api/v1/admin/users/{boss.id}", headers=boss.auth, json={"status": "inactive"}
     )
     assert own.status_code == 409
+
+
+async def test_staff_opt_in_to_receive_leads(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    admin, boss = await _staff(client, owner_conn)
+    opted = await client.patch(
+        f"/api/v1/admin/users/{admin.id}", headers=boss.auth, json={"acceptsLeads": True}
+    )
+    assert opted.status_code == 200 and opted.json()["data"]["acceptsLeads"] is True
+    client_account = await make_account(client, owner_conn, "notstaff@example.com")
+    refused = await client.patch(
+        f"/api/v1/admin/users/{client_account.id}", headers=boss.auth, json={"acceptsLeads": True}
+    )
+    assert refused.status_code == 422
+    await client.post("/api/v1/contact", json={"name": "L", "email": "l@example.com"})
+    assert await owner_conn.fetchval("select assigned_to from leads") == admin.id

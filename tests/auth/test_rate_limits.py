@@ -84,3 +84,20 @@ async def test_limits_are_configurable(
             codes.append(response.status_code)
     await app.state.db.dispose()
     assert codes == [201, 201, 429]
+
+
+async def test_registration_limit_per_address(client: httpx.AsyncClient) -> None:
+    codes = []
+    for n in range(6):
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={
+                "email": "same@example.com",
+                "password": "good long passphrase",
+                "firstName": "A",
+                "lastName": "B",
+            },
+            headers={"X-Forwarded-For": f"198.51.100.{n + 30}"},
+        )
+        codes.append(response.status_code)
+    assert codes == [201, 409, 409, 409, 409, 429]

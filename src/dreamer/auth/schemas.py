@@ -74,6 +74,7 @@ class UserOut(ApiModel):
     role: UserRole
     status: UserStatus
     email_verified: bool
+    accepts_leads: bool
     last_login: datetime | None
     preferences: dict[str, Any]
     created_at: datetime

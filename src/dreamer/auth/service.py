@@ -110,6 +110,9 @@ async def register(
 ) -> SignedIn:
     email = data["email"].strip()
     await env.limiter.hit("register:ip", ctx.ip or "-", env.settings.rate_limit_register_ip)
+    await env.limiter.hit(
+        "register:account", email.lower(), env.settings.rate_limit_register_account
+    )
     check_new_password(data["password"], email=email)
     if await repository.credentials(session, email) is not None:
         raise Conflict("An account with this e-mail address already exists")

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     rate_limit_login_ip: str = "20/900"
     rate_limit_login_account: str = "5/900"
     rate_limit_register_ip: str = "10/3600"
+    rate_limit_register_account: str = "5/3600"
     rate_limit_reset_ip: str = "10/3600"
     rate_limit_reset_account: str = "3/3600"
     rate_limit_resend_ip: str = "10/3600"
@@ -99,6 +100,7 @@ class Settings(BaseSettings):
         "rate_limit_login_ip",
         "rate_limit_login_account",
         "rate_limit_register_ip",
+        "rate_limit_register_account",
         "rate_limit_reset_ip",
         "rate_limit_reset_account",
         "rate_limit_resend_ip",

@@ -49,5 +49,7 @@ async def patch_user(
 ) -> JSONResponse:
     """Change status (suspending ends the user's sessions) or role. Granting or revoking
     admin/super_admin, or touching a super_admin, needs a super_admin."""
-    user = await service.administer(db, ctx, user_id, status=body.status, role=body.role)
+    user = await service.administer(
+        db, ctx, user_id, status=body.status, role=body.role, accepts_leads=body.accepts_leads
+    )
     return ok(UserOut.model_validate(user).model_dump(mode="json"))

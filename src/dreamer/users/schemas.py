@@ -25,3 +25,6 @@ class ProfileIn(InputModel):
 class AdminUserPatch(InputModel):
     status: UserStatus | None = None
     role: UserRole | None = None
+    accepts_leads: bool | None = Field(
+        default=None, description="staff only: receives new leads in the round robin"
+    )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth import repository as auth_repository
 from dreamer.core import clock
-from dreamer.core.errors import Conflict, Forbidden, NotFound
+from dreamer.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.db.session import RequestContext
 from dreamer.models import User, UserRole, UserStatus
@@ -66,6 +66,7 @@ async def administer(
     *,
     status: UserStatus | None,
     role: UserRole | None,
+    accepts_leads: bool | None = None,
 ) -> User:
     """Change a user's status or role. Staff roles are granted and revoked by a super_admin
     only (the database refuses it too); an account that stops being active loses its sessions."""
@@ -80,6 +81,10 @@ async def administer(
         changes["status"] = status
     if role is not None and role != target.role:
         changes["role"] = role
+    if accepts_leads is not None and accepts_leads != target.accepts_leads:
+        if (role or target.role) not in STAFF_ROLES:
+            raise ValidationFailed("Only staff members can receive leads")
+        changes["accepts_leads"] = accepts_leads
     if not changes:
         return target
     await repository.update_fields(session, user_id, changes)
@@ -91,6 +96,6 @@ async def administer(
         session,
         "users.administered",
         user_id,
-        {k: v.value for k, v in changes.items()},
+        {k: getattr(v, "value", v) for k, v in changes.items()},
     )
     return await get_user(session, user_id)
