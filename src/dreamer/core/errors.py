@@ -185,7 +185,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 async def _db_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     sqlstate, constraint = _sqlstate(exc)
-    mapped = _SQLSTATE.get(sqlstate or "")
+    cause = getattr(exc.orig, "__cause__", None)
+    if isinstance(cause, OverflowError | ValueError | TypeError) and sqlstate is None:
+        # the driver could not encode a value (a number beyond the column's range, …)
+        return problem_response(
+            request,
+            422,
+            "validation-error",
+            "Invalid input",
+            "A value is out of range or of the wrong type",
+        )
+    mapped = _SQLSTATE.get(sqlstate or "") or (
+        _SQLSTATE["22P02"] if sqlstate and sqlstate.startswith("22") else None
+    )
     if mapped is None:
         if exc.connection_invalidated or sqlstate is None or sqlstate.startswith("08"):
             log.warning("database unavailable: %s", type(exc.orig).__name__)

@@ -178,11 +178,16 @@ async def stats(session: AsyncSession) -> dict[str, Any]:
     return dict(value or {})
 
 
+EXPORT_BATCH = 1000
+
+
 async def stream(
-    session: AsyncSession, filters: LeadFilter, batch: int = 1000
+    session: AsyncSession,
+    filters: LeadFilter,
+    after: tuple[dt.datetime, uuid.UUID] | None = None,
+    batch: int = EXPORT_BATCH,
 ) -> AsyncIterator[Sequence[Lead]]:
-    """All matching leads in batches (keyset on created_at, id), for the CSV export."""
-    after: tuple[dt.datetime, uuid.UUID] | None = None
+    """Matching leads in batches (keyset on created_at, id), for the CSV export."""
     while True:
         rows = await page(
             session, filters, sort="createdAt", descending=False, after=after, limit=batch

@@ -113,8 +113,8 @@ class Filters:
         source: LeadSource | None = None,
         assigned_to: Annotated[uuid.UUID | None, Query(alias="assignedTo")] = None,
         tag: Annotated[str | None, Query(max_length=50)] = None,
-        min_score: Annotated[int | None, Query(alias="minScore")] = None,
-        max_score: Annotated[int | None, Query(alias="maxScore")] = None,
+        min_score: Annotated[int | None, Query(alias="minScore", ge=-100_000, le=100_000)] = None,
+        max_score: Annotated[int | None, Query(alias="maxScore", ge=-100_000, le=100_000)] = None,
         created_from: Annotated[dt.datetime | None, Query(alias="createdFrom")] = None,
         created_to: Annotated[dt.datetime | None, Query(alias="createdTo")] = None,
         q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
@@ -154,15 +154,31 @@ async def lead_stats(db: DbSession, ctx: Staff) -> JSONResponse:
     "/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
 )
 async def export_leads(
-    request: Request, ctx: Staff, filters: Annotated[Filters, Depends()]
+    request: Request, db: DbSession, ctx: Staff, filters: Annotated[Filters, Depends()]
 ) -> StreamingResponse:
-    """The leads matching the filters as CSV, streamed (its own read transaction)."""
-    db: Database = request.app.state.db
+    """The leads matching the filters as CSV, streamed."""
+    # The first batch is read in the request's transaction, so a bad filter is an error
+    # response rather than a broken download; the rest streams from a read transaction of
+    # its own, opened as the response goes out.
+    first = await repository.page(
+        db,
+        filters.value,
+        sort="createdAt",
+        descending=False,
+        after=None,
+        limit=repository.EXPORT_BATCH,
+    )
+    database: Database = request.app.state.db
 
     async def lines() -> AsyncIterator[str]:
         yield csvio.header()
-        async with db.transaction(ctx) as session:
-            async for batch in repository.stream(session, filters.value):
+        for lead in first:
+            yield csvio.row(lead)
+        if len(first) < repository.EXPORT_BATCH:
+            return
+        async with database.transaction(ctx) as session:
+            after = (first[-1].created_at, first[-1].id)
+            async for batch in repository.stream(session, filters.value, after):
                 for lead in batch:
                     yield csvio.row(lead)
 

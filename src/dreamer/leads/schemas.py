@@ -110,7 +110,7 @@ class RuleIn(InputModel):
     days: int | None = Field(default=None, ge=1, le=3650)
     points: int = Field(ge=-1000, le=1000)
     is_active: bool = True
-    sort_order: int = 0
+    sort_order: int = Field(default=0, ge=-10_000, le=10_000)
 
 
 class RuleOut(ApiModel):
