@@ -10,6 +10,7 @@ as ``dreamer_app``, so Row Level Security applies exactly as in production.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import email
 import email.message
 import email.policy
@@ -18,7 +19,10 @@ import os
 import re
 import secrets
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -317,3 +321,89 @@ async def make_account(
     if status != "active":
         await owner.execute("update users set status = $2 where id = $1", user_id, status)
     return Account(user_id, email, data["accessToken"], data["refreshToken"], password)
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    """The app under ``uvicorn`` with two worker processes on 127.0.0.1, on this test's
+    database (rate limits lifted: load and fuzz tests are not brute-force attempts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = dict(
+        os.environ,
+        DATABASE_URL=str(settings.database_url),
+        DATABASE_OWNER_URL=str(settings.database_owner_url),
+        SECRET_KEY=settings.resolved_secret_key(),
+        DREAMER_HOME=str(settings.dreamer_home),
+        DREAMER_ENV="test",
+        LOG_LEVEL="WARNING",
+        DB_POOL_SIZE="20",
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="1024",
+        ARGON2_PARALLELISM="1",
+    )
+    for name in Settings.model_fields:
+        if name.startswith("rate_limit_"):
+            env[name.upper()] = "1000000/60"
+    log = settings.dreamer_home / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "dreamer.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def signed_in_headers(
+    owner: asyncpg.Connection, secret: str, email: str, role: str
+) -> dict[str, str]:
+    """A signed-in account made directly in the database (no API calls, no rate limits)."""
+    from dreamer.core.security import encode_access_token
+
+    user_id = await owner.fetchval(
+        "insert into users (email, first_name, last_name, role, status, email_verified) "
+        "values ($1, 'T', 'U', $2, 'active', true) returning id",
+        email,
+        role,
+    )
+    session_id = await owner.fetchval(
+        "insert into user_sessions (user_id, session_token, expires_at) "
+        "values ($1, $2, now() + interval '1 day') returning id",
+        user_id,
+        secrets.token_hex(32),
+    )
+    token = encode_access_token(
+        secret, user_id=user_id, role=role, session_id=session_id, ttl=dt.timedelta(minutes=30)
+    )
+    return {"Authorization": f"Bearer {token}"}

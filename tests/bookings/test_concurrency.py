@@ -4,102 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
 import pytest
 
 from dreamer.core.config import Settings
-from dreamer.core.security import encode_access_token
 from dreamer.db.session import Database
 from dreamer.worker import queue_reminders
-from tests.conftest import MailSink
+from tests.conftest import MailSink, signed_in_headers
 
 pytestmark = pytest.mark.usefixtures("bookable")
 
 
 async def _clients(owner: asyncpg.Connection, secret: str, n: int) -> list[dict[str, str]]:
     """n signed-in clients, made directly in the database (fast, no rate limits)."""
-    headers = []
-    for i in range(n):
-        user_id = await owner.fetchval(
-            "insert into users (email, first_name, last_name, role, status, email_verified) "
-            "values ($1, 'R', 'C', 'client', 'active', true) returning id",
-            f"racer{i}@example.com",
-        )
-        session_id = await owner.fetchval(
-            "insert into user_sessions (user_id, session_token, expires_at) "
-            "values ($1, $2, now() + interval '1 day') returning id",
-            user_id,
-            secrets.token_hex(32),
-        )
-        token = encode_access_token(
-            secret,
-            user_id=user_id,
-            role="client",
-            session_id=session_id,
-            ttl=dt.timedelta(minutes=15),
-        )
-        headers.append({"Authorization": f"Bearer {token}"})
-    return headers
-
-
-@pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
-    """``uvicorn`` with two worker processes on 127.0.0.1, on this test's database."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = dict(
-        os.environ,
-        DATABASE_URL=str(settings.database_url),
-        DATABASE_OWNER_URL=str(settings.database_owner_url),
-        SECRET_KEY=settings.resolved_secret_key(),
-        DREAMER_HOME=str(settings.dreamer_home),
-        DREAMER_ENV="test",
-        LOG_LEVEL="WARNING",
-        DB_POOL_SIZE="20",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dreamer.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the server did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return [
+        await signed_in_headers(owner, secret, f"racer{i}@example.com", "client") for i in range(n)
+    ]
 
 
 def _next_weekday_ten(days_ahead: int = 7) -> str:

@@ -51,3 +51,14 @@ async def test_unbounded_body_numbers_are_refused(
         },
     )
     assert response.status_code == 422
+
+
+async def test_huge_numbers_in_free_json_round_trip(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    account = await make_account(client, owner_conn, "big@example.com")
+    response = await client.put(
+        "/api/v1/users/profile", headers=account.auth, json={"preferences": {"n": 10**30}}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"]["preferences"] == {"n": 10**30}

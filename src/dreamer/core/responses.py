@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Generic, TypeVar
 
@@ -20,7 +21,18 @@ def _default(value: Any) -> Any:
 
 
 def json_bytes(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON stored by clients (preferences, metadata)
+        # may hold bigger ones. The standard library writes any size.
+        return json.dumps(value, default=_plain, ensure_ascii=False).encode()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    return orjson.loads(orjson.dumps(value))
 
 
 class ApiModel(BaseModel):

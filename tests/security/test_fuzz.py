@@ -1,0 +1,64 @@
+"""Schemathesis over the live OpenAPI schema, against the real server: no input may cause a
+5xx, whether the caller is anonymous or an administrator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from dreamer.core.config import Settings
+from tests.conftest import signed_in_headers
+
+ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
+# Ending the fuzzer's own session would leave it testing nothing but 401s.
+SESSION_ENDING = "logout|/auth/password$|/auth/sessions/"
+
+
+def _fuzz(server: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    assert ST is not None, "schemathesis is a dev dependency"
+    return subprocess.run(
+        [
+            ST,
+            "run",
+            f"{server}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "8",
+            "--workers",
+            "2",
+            "--no-color",
+            "--seed",
+            "20261130",
+            "--exclude-path-regex",
+            SESSION_ENDING,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+    )
+
+
+@pytest.mark.parametrize("role", ["anonymous", "admin"])
+async def test_no_input_causes_a_server_error(
+    server: str, settings: Settings, owner_conn: asyncpg.Connection, role: str
+) -> None:
+    extra: list[str] = []
+    if role != "anonymous":
+        headers = await signed_in_headers(
+            owner_conn, settings.resolved_secret_key(), "fuzzer@example.com", role
+        )
+        extra = ["-H", f"Authorization: {headers['Authorization']}"]
+    result = _fuzz(server, *extra)
+    log = (settings.dreamer_home / "server.log").read_text()
+    assert "unhandled error" not in log, log[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:]
