@@ -20,7 +20,7 @@ ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("
 SESSION_ENDING = "logout|/auth/password$|/auth/sessions/"
 
 
-def _fuzz(server: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def _fuzz(server: str, workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     assert ST is not None, "schemathesis is a dev dependency"
     return subprocess.run(
         [
@@ -58,7 +58,7 @@ async def test_no_input_causes_a_server_error(
             owner_conn, settings.resolved_secret_key(), "fuzzer@example.com", role
         )
         extra = ["-H", f"Authorization: {headers['Authorization']}"]
-    result = _fuzz(server, *extra)
+    result = _fuzz(server, settings.dreamer_home, *extra)  # its cache stays out of the repo
     log = (settings.dreamer_home / "server.log").read_text()
     assert "unhandled error" not in log, log[-3000:]
     assert result.returncode == 0, result.stdout[-3000:]
