@@ -43,6 +43,7 @@ def _fuzz(server: str, workdir: Path, *extra: str) -> subprocess.CompletedProces
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=workdir,
         check=False,
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
