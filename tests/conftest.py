@@ -204,11 +204,13 @@ class MailSink:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # as received on the wire
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, email.message.EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(bytes(envelope.content))
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:

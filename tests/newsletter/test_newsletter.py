@@ -29,6 +29,8 @@ async def _subscribe_and_confirm(
     assert confirmed.status_code == 200
     await deliver()
     welcome = next(m for m in mail.to(EMAIL) if "Welcome" in m["Subject"])
+    raw = mail.raw[mail.messages.index(welcome)]
+    assert b"List-Unsubscribe: <http" in raw  # a plain URL, not RFC 2047 encoded-words
     assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     match = re.fullmatch(r"<(.+)>", welcome["List-Unsubscribe"])
     assert match is not None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 _env = Environment(
     loader=PackageLoader("dreamer.mail", "templates"),
@@ -29,7 +32,9 @@ def render(
     text = _env.get_template(f"{template}.txt").render(**context)
     subject, _, body = text.partition("\n")
     html = _env.get_template(f"{template}.html").render(subject=subject, **context)
-    message = EmailMessage()
+    # SMTP line endings, and header lines up to RFC 5322's 998 characters: the default policy
+    # would fold a long List-Unsubscribe URL into encoded-words that mail clients cannot use.
+    message = EmailMessage(policy=MAIL_POLICY)
     message["Subject"] = subject.strip()
     message["From"] = sender
     message["To"] = to

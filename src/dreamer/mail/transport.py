@@ -7,6 +7,7 @@ import logging
 import os
 import uuid
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -30,8 +31,12 @@ class SmtpTransport:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
+        # Flattened with the message's own policy: aiosmtplib's would fold long headers (the
+        # List-Unsubscribe URL) into encoded-words.
         await aiosmtplib.send(
-            message,
+            message.as_bytes(),
+            sender=parseaddr(str(message["From"]))[1],
+            recipients=[parseaddr(str(message["To"]))[1]],
             hostname=self.host,
             port=self.port,
             username=self.username,
