@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -62,4 +63,10 @@ async def test_no_input_causes_a_server_error(
     result = _fuzz(server, settings.dreamer_home, *extra)  # its cache stays out of the repo
     log = (settings.dreamer_home / "server.log").read_text()
     assert "unhandled error" not in log, log[-3000:]
-    assert result.returncode == 0, result.stdout[-3000:]
+    # Judge the API, not the tool: schemathesis may stop a phase on an internal error of its
+    # own (seen once: a recursion-depth mismatch while building cases); what must never
+    # happen is a 5xx from us.
+    output = result.stdout
+    assert "Server error" not in output and "ST101" not in output, output[-3000:]
+    generated = re.search(r"(\d+) generated", output)
+    assert generated is not None and int(generated.group(1)) >= 500, output[-3000:]
