@@ -98,19 +98,19 @@ async def queue_reminders(db: Database) -> int:
     async with db.transaction(SYSTEM) as session:
         claimed = (
             await session.execute(
-                text("select booking_id, user_id from claim_due_reminders(:now)"),
+                text(
+                    "select c.booking_id, c.user_id, u.email"
+                    " from claim_due_reminders(:now) c join users u on u.id = c.user_id"
+                ),
                 {"now": clock.now()},
             )
         ).all()
         for row in claimed:
-            email = await session.scalar(
-                text("select email from users where id = :id"), {"id": row.user_id}
-            )
-            if email:
+            if row.email:
                 await outbox.queue(
                     session,
                     "booking_reminder",
-                    to=email,
+                    to=row.email,
                     user_id=row.user_id,
                     context={"booking_id": str(row.booking_id)},
                 )

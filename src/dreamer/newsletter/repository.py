@@ -126,17 +126,22 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return result
 
 
-async def is_suppressed(session: AsyncSession, email: str) -> bool:
-    return bool(await session.scalar(text("select newsletter_is_suppressed(:e)"), {"e": email}))
-
-
-async def exists(session: AsyncSession, email: str) -> bool:
-    query = (
-        select(func.count())
-        .select_from(NewsletterSubscription)
-        .where(func.lower(NewsletterSubscription.email) == email.lower())
+async def suppressed_among(session: AsyncSession, emails: list[str]) -> set[str]:
+    """Which of these addresses (lower-cased) are suppressed: one query for the whole list."""
+    rows = await session.execute(
+        text("select e from unnest(cast(:emails as text[])) e where newsletter_is_suppressed(e)"),
+        {"emails": emails},
     )
-    return bool(await session.scalar(query))
+    return {str(r.e).lower() for r in rows}
+
+
+async def existing_among(session: AsyncSession, emails: list[str]) -> set[str]:
+    """Which of these addresses (lower-cased) have a subscription: one query."""
+    lowered = [e.lower() for e in emails]
+    query = select(func.lower(NewsletterSubscription.email)).where(
+        func.lower(NewsletterSubscription.email).in_(lowered)
+    )
+    return set((await session.scalars(query)).all())
 
 
 async def insert_confirmed(session: AsyncSession, values: dict[str, Any]) -> None:

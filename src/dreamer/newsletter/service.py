@@ -120,7 +120,7 @@ async def import_csv(
     if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
         raise ValueError("the CSV needs a header row with an 'email' column")
     rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    valid: list[tuple[int, str, list[str]]] = []
     for line, raw in enumerate(reader, start=2):
         values = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         try:
@@ -135,11 +135,19 @@ async def import_csv(
                 }
             )
             continue
-        outcome = await _import_outcome(session, email, seen)
-        seen.add(email.lower())
+        tags = [t.strip() for t in values.get("tags", "").split(";") if t.strip()]
+        valid.append((line, email, tags))
+    emails = [email for _, email, _ in valid]
+    suppressed = await repository.suppressed_among(session, emails)
+    existing = await repository.existing_among(session, emails)
+    for line, email, tags in valid:
+        key = email.lower()
+        outcome = (
+            "suppressed" if key in suppressed else "duplicate" if key in existing else "created"
+        )
+        existing.add(key)  # a second row of the same address is a duplicate
         rows.append({"line": line, "email": email, "outcome": outcome})
         if outcome == "created" and not dry_run:
-            tags = [t.strip() for t in values.get("tags", "").split(";") if t.strip()]
             record = {**consent(request, ctx, "import"), "by": str(ctx.user_id)}
             await repository.insert_confirmed(
                 session,
@@ -152,15 +160,8 @@ async def import_csv(
                     "consent": {"history": [record]},
                 },
             )
+    rows.sort(key=lambda item: item["line"])
     summary = dict.fromkeys(("created", "duplicate", "suppressed", "invalid"), 0)
     for item in rows:
         summary[item["outcome"]] += 1
     return {"dryRun": dry_run, "counts": summary, "rows": rows}
-
-
-async def _import_outcome(session: AsyncSession, email: str, seen: set[str]) -> str:
-    if email.lower() in seen:
-        return "duplicate"
-    if await repository.is_suppressed(session, email):
-        return "suppressed"
-    return "duplicate" if await repository.exists(session, email) else "created"
