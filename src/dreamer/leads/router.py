@@ -80,30 +80,6 @@ def _lead(item: Lead) -> dict[str, object]:
     return LeadOut.model_validate(item).model_dump(mode="json")
 
 
-def _filters(
-    status: LeadStatus | None,
-    source: LeadSource | None,
-    assigned_to: uuid.UUID | None,
-    tag: str | None,
-    min_score: int | None,
-    max_score: int | None,
-    created_from: dt.datetime | None,
-    created_to: dt.datetime | None,
-    q: str | None,
-) -> LeadFilter:
-    return LeadFilter(
-        status=status,
-        source=source.value if source else None,
-        assigned_to=assigned_to,
-        tag=tag,
-        min_score=min_score,
-        max_score=max_score,
-        created_from=created_from,
-        created_to=created_to,
-        search=q,
-    )
-
-
 class Filters:
     """The pipeline's query parameters, shared by the list and the CSV export."""
 
@@ -119,8 +95,16 @@ class Filters:
         created_to: Annotated[dt.datetime | None, Query(alias="createdTo")] = None,
         q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
     ) -> None:
-        self.value = _filters(
-            status, source, assigned_to, tag, min_score, max_score, created_from, created_to, q
+        self.value = LeadFilter(
+            status=status,
+            source=source.value if source else None,
+            assigned_to=assigned_to,
+            tag=tag,
+            min_score=min_score,
+            max_score=max_score,
+            created_from=created_from,
+            created_to=created_to,
+            search=q,
         )
 
 
