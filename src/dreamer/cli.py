@@ -179,17 +179,28 @@ def create_admin(
 @app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
-    check: Annotated[bool, typer.Option(help="Only check models against the schema")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Only check the schema against the models and db/sql/")
+    ] = False,
+    reapply: Annotated[
+        bool, typer.Option(help="Apply db/sql/ even if unchanged (repairs hand-made drift)")
+    ] = False,
 ) -> None:
-    """Apply migrations as the owner role (``--check``: fail on drift)."""
+    """Apply migrations as the owner role; with --check, fail on any drift instead."""
     target = resolve(get_settings())
     try:
         if check:
-            migrations.check(_owner_url(target))
-            typer.echo("schema matches the models")
+            owner = _owner_url(target)
+            migrations.check(owner)
+            problems = asyncio.run(migrations.definition_drift(owner))
+            if problems:
+                typer.echo("\n".join(problems), err=True)
+                typer.echo(f"{len(problems)} object(s) differ from db/sql/", err=True)
+                raise typer.Exit(1)
+            typer.echo("schema matches the models and db/sql/")
             return
         owner = _owner_url(target)
-        migrations.upgrade(owner, revision)
+        migrations.upgrade(owner, revision, reapply=reapply)
         asyncio.run(migrations.ensure_partitions(owner))
         typer.echo(f"migrated to {revision}")
     finally:

@@ -16,6 +16,7 @@ NOT_ROW_AUDITED = {
     "rate_limits": "counters, rewritten on every attempt",
     "mail_outbox": "delivery log of changes that are themselves audited",
     "newsletter_suppressions": "hashes only, written with the audited unsubscribe",
+    "schema_definitions": "checksums of db/sql/, written by migrations",
 }
 
 

@@ -12,18 +12,22 @@ from dreamer.db.urls import async_url
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(owner_url: str) -> Config:
+def alembic_config(owner_url: str, *, apply_definitions: bool = True) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option(
         "file_template", "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
     )
     config.attributes["url"] = async_url(owner_url)
+    config.attributes["apply_definitions"] = apply_definitions
     return config
 
 
-def upgrade(owner_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(owner_url), revision)
+def upgrade(owner_url: str, revision: str = "head", *, reapply: bool = False) -> None:
+    """Migrate to ``revision``; at head, apply ``db/sql/`` if it changed (always with ``reapply``)."""
+    config = alembic_config(owner_url)
+    config.attributes["force_definitions"] = reapply
+    command.upgrade(config, revision)
 
 
 def downgrade(owner_url: str, revision: str = "base") -> None:
@@ -32,7 +36,21 @@ def downgrade(owner_url: str, revision: str = "base") -> None:
 
 def check(owner_url: str) -> None:
     """Raise if the models and the migrated schema differ (``alembic check``)."""
-    command.check(alembic_config(owner_url))
+    command.check(alembic_config(owner_url, apply_definitions=False))
+
+
+async def definition_drift(owner_url: str) -> list[str]:
+    """How the database's functions, triggers, policies and grants differ from ``db/sql/``."""
+    import asyncpg
+
+    from dreamer.db.definitions import definition_drift as drift
+    from dreamer.db.urls import plain_url
+
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        return await drift(conn)
+    finally:
+        await conn.close()
 
 
 def head_revision() -> str:

@@ -1,0 +1,275 @@
+-- leads.sql — Leads from the contact form: capture, scoring, the automatic timeline, statistics.
+--
+-- The one current definition of these objects (see dreamer/db/definitions.py).
+
+-- The score of a lead and why: [{rule, points}] for every rule that applies.
+CREATE OR REPLACE FUNCTION lead_score_details(l leads, p_now timestamptz) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT coalesce(jsonb_agg(jsonb_build_object('rule', r.name, 'ruleId', r.id,
+                                                 'points', r.points) ORDER BY r.sort_order), '[]')
+    FROM lead_scoring_rules r
+    WHERE r.is_active AND CASE r.kind
+        WHEN 'field_present' THEN nullif(btrim(to_jsonb(l) ->> r.field), '') IS NOT NULL
+        WHEN 'field_equals' THEN lower(to_jsonb(l) ->> r.field) = lower(r.value)
+        WHEN 'inactivity' THEN l.last_activity_at < p_now - make_interval(days => r.days)
+        WHEN 'event' THEN CASE r.event
+            WHEN 'registered' THEN l.user_id IS NOT NULL
+            WHEN 'booked_consultation' THEN EXISTS (
+                SELECT 1 FROM service_bookings b WHERE b.user_id = l.user_id
+                  AND l.user_id IS NOT NULL)
+            WHEN 'newsletter_subscribed' THEN EXISTS (
+                SELECT 1 FROM newsletter_subscriptions n
+                WHERE lower(n.email) = l.email_normalized AND n.is_active)
+            ELSE false END
+        ELSE false END
+$$;
+
+CREATE OR REPLACE FUNCTION leads_before_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
+        IF NEW.status = 'converted' THEN
+            NEW.conversion_date := coalesce(NEW.conversion_date, now());
+        END IF;
+        IF OLD.status = 'new' AND NEW.first_contacted_at IS NULL THEN
+            NEW.first_contacted_at := now();
+        END IF;
+    END IF;
+    NEW.score_details := lead_score_details(NEW, now());
+    NEW.score := coalesce((SELECT sum((d ->> 'points')::integer)
+                           FROM jsonb_array_elements(NEW.score_details) d), 0);
+    RETURN NEW;
+END $$;
+
+-- The timeline writes itself: who changed what, from what to what.
+CREATE OR REPLACE FUNCTION leads_timeline() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    change record;
+BEGIN
+    FOR change IN
+        SELECT * FROM (VALUES
+            ('status_changed', OLD.status::text, NEW.status::text),
+            ('assigned', OLD.assigned_to::text, NEW.assigned_to::text),
+            ('tags_changed', OLD.tags::text, NEW.tags::text),
+            ('notes_changed', NULL, CASE WHEN NEW.notes IS DISTINCT FROM OLD.notes
+                                         THEN 'changed' END),
+            ('lost_reason', OLD.lost_reason, NEW.lost_reason)) AS c(kind, old_value, new_value)
+        WHERE c.old_value IS DISTINCT FROM c.new_value
+    LOOP
+        INSERT INTO lead_activities (lead_id, user_id, activity_type, description, metadata)
+        VALUES (NEW.id, app_user_id(), change.kind,
+                format('%s: %s -> %s', change.kind, coalesce(change.old_value, '-'),
+                       coalesce(change.new_value, '-')),
+                jsonb_build_object('old', change.old_value, 'new', change.new_value,
+                                   'automatic', true));
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION lead_activity_touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    UPDATE leads SET last_activity_at = NEW.created_at
+    WHERE id = NEW.lead_id AND last_activity_at < NEW.created_at;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION recompute_lead_scores() RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    changed integer;
+BEGIN
+    -- the BEFORE trigger recomputes; only rows whose score moves are written
+    UPDATE leads l SET score_details = d.details
+    FROM (SELECT id, lead_score_details(x, now()) AS details FROM leads x) d
+    WHERE d.id = l.id AND d.details IS DISTINCT FROM l.score_details;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    RETURN changed;
+END $$;
+
+CREATE OR REPLACE FUNCTION lead_rules_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = procrastinate, pg_catalog, public AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM procrastinate.procrastinate_jobs
+                   WHERE queueing_lock = 'recompute_lead_scores' AND status = 'todo') THEN
+        PERFORM procrastinate.procrastinate_defer_jobs_v1(ARRAY[
+            ROW('maintenance', 'recompute_lead_scores', 0, NULL, 'recompute_lead_scores',
+                '{}'::jsonb, NULL)::procrastinate.procrastinate_job_to_defer_v1]);
+    END IF;
+    RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+    RETURN NULL;  -- another transaction queued it a moment ago
+END $$;
+
+-- The contact form, for anyone. Returns the lead, whether it is new, and its assignee.
+CREATE OR REPLACE FUNCTION capture_lead(p jsonb, p_notify boolean DEFAULT true)
+RETURNS TABLE (lead_id uuid, created boolean, assignee uuid)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    normalized text := lower(btrim(p ->> 'email'));
+    existing uuid;
+    new_id uuid;
+    owner uuid;
+    staff record;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('capture_lead:' || normalized));
+    SELECT l.id INTO existing FROM leads l
+    WHERE l.email_normalized = normalized AND l.status NOT IN ('converted', 'lost')
+    ORDER BY l.created_at DESC LIMIT 1;
+    IF existing IS NOT NULL THEN
+        INSERT INTO lead_activities (lead_id, activity_type, description, metadata)
+        VALUES (existing, 'inquiry', p ->> 'message',
+                jsonb_strip_nulls(jsonb_build_object('inquiry_type', p ->> 'inquiry_type',
+                                                     'source', p -> 'source_details',
+                                                     'repeat', true)));
+        RETURN QUERY SELECT existing, false, (SELECT l.assigned_to FROM leads l
+                                               WHERE l.id = existing);
+        RETURN;
+    END IF;
+    -- round robin: the staff member who accepts leads and was assigned one least recently
+    PERFORM pg_advisory_xact_lock(hashtext('capture_lead:assign'));
+    SELECT u.id INTO owner FROM users u
+    WHERE u.accepts_leads AND u.status = 'active' AND u.role IN ('admin', 'super_admin')
+    ORDER BY (SELECT max(l.created_at) FROM leads l WHERE l.assigned_to = u.id) NULLS FIRST,
+             u.created_at, u.id
+    LIMIT 1;
+    INSERT INTO leads (email, first_name, last_name, company, phone, message, inquiry_type,
+                       source, source_details, assigned_to, user_id, tags)
+    VALUES (btrim(p ->> 'email'), p ->> 'first_name', p ->> 'last_name', p ->> 'company',
+            p ->> 'phone', p ->> 'message', p ->> 'inquiry_type',
+            coalesce((p ->> 'source')::lead_source, 'website'),
+            coalesce(p -> 'source_details', '{}'), owner,
+            (SELECT u.id FROM users u WHERE lower(u.email) = normalized),
+            coalesce(p -> 'tags', '[]'))
+    RETURNING id INTO new_id;
+    INSERT INTO lead_activities (lead_id, activity_type, description, metadata)
+    VALUES (new_id, 'inquiry', p ->> 'message',
+            jsonb_strip_nulls(jsonb_build_object('inquiry_type', p ->> 'inquiry_type',
+                                                 'source', p -> 'source_details')));
+    IF p_notify THEN
+        FOR staff IN
+            SELECT u.id, u.email FROM users u
+            WHERE u.status = 'active' AND u.role IN ('admin', 'super_admin')
+              AND (owner IS NULL OR u.id = owner)
+        LOOP
+            PERFORM enqueue_mail('lead_new', staff.id, staff.email,
+                                 jsonb_build_object('lead_id', new_id));
+        END LOOP;
+    END IF;
+    RETURN QUERY SELECT new_id, true, owner;
+END $$;
+
+GRANT EXECUTE ON FUNCTION capture_lead(jsonb,boolean) TO dreamer_app;
+
+-- Pipeline statistics for staff. Row policies would force a heap visit per row (they read
+-- user_id); checked once here instead, the aggregates run from the indexes alone.
+CREATE OR REPLACE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    contacted bigint;
+    median double precision;
+BEGIN
+    IF NOT app_is_staff() THEN
+        RAISE EXCEPTION 'lead statistics are for staff' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT count(*) INTO contacted FROM leads WHERE first_contact_seconds IS NOT NULL;
+    IF contacted > 0 THEN
+        SELECT avg(v) INTO median FROM (
+            SELECT first_contact_seconds AS v FROM leads
+            WHERE first_contact_seconds IS NOT NULL
+            ORDER BY first_contact_seconds
+            OFFSET (contacted - 1) / 2 LIMIT 2 - contacted % 2) middle;
+    END IF;
+    RETURN jsonb_build_object(
+        'byStatus', (SELECT coalesce(jsonb_object_agg(status, n), '{}')
+                     FROM (SELECT status, count(*) AS n FROM leads GROUP BY status) s),
+        'bySource', (SELECT coalesce(jsonb_object_agg(source, jsonb_build_object(
+                         'total', total, 'converted', converted,
+                         'conversionRate', round(converted::numeric / total, 4))), '{}')
+                     FROM (SELECT source, count(*) AS total,
+                                  count(*) FILTER (WHERE status = 'converted') AS converted
+                           FROM leads GROUP BY source) s),
+        'medianHoursToFirstContact', round((median / 3600)::numeric, 2));
+END $$;
+
+GRANT EXECUTE ON FUNCTION lead_stats() TO dreamer_app;
+
+-- leads
+ALTER TABLE leads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE leads FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON leads TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON leads FOR SELECT TO dreamer_app
+    USING ((user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
+CREATE POLICY app_insert ON leads FOR INSERT TO dreamer_app
+    WITH CHECK ((user_id IS NULL) OR (user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
+CREATE POLICY app_update ON leads FOR UPDATE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+CREATE POLICY app_delete ON leads FOR DELETE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT, INSERT, UPDATE, DELETE ON leads TO dreamer_app;
+CREATE TRIGGER leads_audit
+    AFTER INSERT OR DELETE OR UPDATE ON leads
+    FOR EACH ROW
+    EXECUTE FUNCTION audit_row_change();
+CREATE TRIGGER leads_before_write
+    BEFORE INSERT OR UPDATE ON leads
+    FOR EACH ROW
+    EXECUTE FUNCTION leads_before_write();
+CREATE TRIGGER leads_set_updated_at
+    BEFORE UPDATE ON leads
+    FOR EACH ROW
+    EXECUTE FUNCTION set_updated_at();
+CREATE TRIGGER leads_timeline
+    AFTER UPDATE OF status, assigned_to, tags, notes, lost_reason ON leads
+    FOR EACH ROW
+    EXECUTE FUNCTION leads_timeline();
+
+-- lead_activities
+ALTER TABLE lead_activities ENABLE ROW LEVEL SECURITY;
+ALTER TABLE lead_activities FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON lead_activities TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON lead_activities FOR SELECT TO dreamer_app
+    USING ((SELECT app_is_staff()));
+CREATE POLICY app_insert ON lead_activities FOR INSERT TO dreamer_app
+    WITH CHECK ((SELECT app_is_staff()));
+CREATE POLICY app_update ON lead_activities FOR UPDATE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+CREATE POLICY app_delete ON lead_activities FOR DELETE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT, INSERT, UPDATE, DELETE ON lead_activities TO dreamer_app;
+CREATE TRIGGER lead_activities_audit
+    AFTER INSERT OR DELETE OR UPDATE ON lead_activities
+    FOR EACH ROW
+    EXECUTE FUNCTION audit_row_change();
+CREATE TRIGGER lead_activities_touch
+    AFTER INSERT ON lead_activities
+    FOR EACH ROW
+    EXECUTE FUNCTION lead_activity_touch();
+
+-- lead_scoring_rules
+ALTER TABLE lead_scoring_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE lead_scoring_rules FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON lead_scoring_rules TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON lead_scoring_rules FOR SELECT TO dreamer_app
+    USING ((SELECT app_is_staff()));
+CREATE POLICY app_insert ON lead_scoring_rules FOR INSERT TO dreamer_app
+    WITH CHECK ((SELECT app_is_staff()));
+CREATE POLICY app_update ON lead_scoring_rules FOR UPDATE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+CREATE POLICY app_delete ON lead_scoring_rules FOR DELETE TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT, INSERT, UPDATE, DELETE ON lead_scoring_rules TO dreamer_app;
+CREATE TRIGGER lead_scoring_rules_audit
+    AFTER INSERT OR DELETE OR UPDATE ON lead_scoring_rules
+    FOR EACH ROW
+    EXECUTE FUNCTION audit_row_change();
+CREATE TRIGGER lead_scoring_rules_changed
+    AFTER INSERT OR DELETE OR UPDATE ON lead_scoring_rules
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION lead_rules_changed();
+CREATE TRIGGER lead_scoring_rules_set_updated_at
+    BEFORE UPDATE ON lead_scoring_rules
+    FOR EACH ROW
+    EXECUTE FUNCTION set_updated_at();
