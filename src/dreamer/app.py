@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dreamer import __version__
 from dreamer.auth.router import router as auth_router
-from dreamer.auth.service import AuthEnv
+from dreamer.auth.service import AuthEnv, passwords_for
 from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog.router import router as catalog_router
@@ -23,10 +23,9 @@ from dreamer.core.config import Settings, get_settings
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
 from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
-from dreamer.core.ratelimit import RateLimiter
 from dreamer.core.responses import JSONResponse
-from dreamer.core.security import Argon2Params, Passwords
 from dreamer.db.migrate import head_revision
+from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import Database
 from dreamer.leads.router import contact_router
 from dreamer.leads.router import router as leads_router
@@ -135,16 +134,6 @@ async def _partition_maintenance(db: Database) -> None:
         await asyncio.sleep(PARTITION_CHECK_SECONDS)
 
 
-def passwords_for(settings: Settings) -> Passwords:
-    return Passwords(
-        Argon2Params(
-            time_cost=settings.argon2_time_cost,
-            memory_cost=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-        )
-    )
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -168,11 +157,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
     app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.limiter = RateLimiter(app.state.db)
     app.state.auth = AuthEnv(
-        settings=settings,
-        secret=app.state.secret_key,
-        passwords=passwords_for(settings),
-        limiter=RateLimiter(app.state.db),
+        settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)
     )
     install_error_handlers(app)
     app.include_router(_api_router())

@@ -16,6 +16,7 @@ from dreamer.db import migrate as migrations
 from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
 from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
 from dreamer.db.urls import redact
+from dreamer.models import STAFF_ROLES
 
 app = typer.Typer(help="Dreamer: backend of Dreamer AI Solutions.", no_args_is_help=True)
 db_app = typer.Typer(help="The embedded PostgreSQL server (used when DATABASE_URL is unset).")
@@ -150,7 +151,7 @@ def create_admin(
     """Create a staff account (verified and active), or promote an existing one."""
     from dreamer.seed.admin import create_staff
 
-    if role not in ("admin", "super_admin"):
+    if role not in STAFF_ROLES:
         raise _fail("--role must be admin or super_admin")
     if password is None:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -1,22 +1,65 @@
-"""FastAPI dependencies shared by every router: who is asking, and the request transaction."""
+"""FastAPI dependencies shared by every router: who is asking, the request transaction, and the
+process-wide resources (settings, signing key, database, rate limiter) as typed ``Annotated``
+dependencies. This module and ``app.py`` are the only readers of ``request.app.state``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+import types
+import typing
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any, NewType
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.auth.tokens import ACCESS_COOKIE, check_csrf
+from dreamer.auth.service import AuthEnv
+from dreamer.core.config import Settings
+from dreamer.core.cookies import ACCESS_COOKIE, check_csrf
 from dreamer.core.errors import Forbidden, Unauthorized
 from dreamer.core.http import ClientInfo
 from dreamer.core.security import InvalidToken, decode_access_token
+from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import ANONYMOUS, Database, RequestContext
+from dreamer.models import UserRole
 
-ROLES = frozenset({"visitor", "client", "admin", "super_admin"})
+ROLES = frozenset(role.value for role in UserRole)
+
+SigningKey = NewType("SigningKey", str)
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _signing_key(request: Request) -> SigningKey:
+    return SigningKey(request.app.state.secret_key)
+
+
+def _database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.limiter
+    return limiter
+
+
+def _auth_env(request: Request) -> AuthEnv:
+    env: AuthEnv = request.app.state.auth
+    return env
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SigningKeyDep = Annotated[SigningKey, Depends(_signing_key)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+AuthEnvDep = Annotated[AuthEnv, Depends(_auth_env)]
 
 
 def _bearer(request: Request) -> str | None:
@@ -38,6 +81,7 @@ _bearer_docs = HTTPBearer(auto_error=False, description="The accessToken from lo
 
 async def get_context(
     request: Request,
+    key: SigningKeyDep,
     _docs: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_docs)] = None,
 ) -> RequestContext:
     """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
@@ -53,7 +97,7 @@ async def get_context(
     if token is None:
         return anonymous
     try:
-        claims = decode_access_token(request.app.state.secret_key, token)
+        claims = decode_access_token(key, token)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired") from None
     if claims.role not in ROLES:
@@ -66,8 +110,7 @@ async def get_context(
 Context = Annotated[RequestContext, Depends(get_context)]
 
 
-async def _transaction(request: Request, ctx: Context) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
+async def _transaction(db: DatabaseDep, ctx: Context) -> AsyncIterator[AsyncSession]:
     async with db.transaction(ctx) as session:
         yield session
 
@@ -93,3 +136,69 @@ async def require_staff(ctx: Context) -> RequestContext:
 
 SignedIn = Annotated[RequestContext, Depends(require_user)]
 Staff = Annotated[RequestContext, Depends(require_staff)]
+
+# Whom a limit counts, from the caller and the parsed body; None: this request is not counted.
+Subject = Callable[[RequestContext, Any], str | None]
+
+
+def by_ip(ctx: RequestContext, _body: Any) -> str:
+    return ctx.ip or "-"
+
+
+def by_email(ctx: RequestContext, body: Any) -> str:
+    """The normalised ``email`` of the request body."""
+    return str(body.email).strip().lower()
+
+
+def by_user_or_email(ctx: RequestContext, body: Any) -> str | None:
+    """The signed-in account, else the ``email`` the body names (neither: not counted)."""
+    if ctx.user_id is not None:
+        return f"user:{ctx.user_id}"
+    email = getattr(body, "email", None) if body is not None else None
+    return str(email).strip().lower() if email else None
+
+
+def by_user(ctx: RequestContext, _body: Any) -> str | None:
+    """The signed-in account (anonymous callers are refused by the route, not counted)."""
+    return f"user:{ctx.user_id}" if ctx.user_id is not None else None
+
+
+def rate_limit(
+    scope: str,
+    setting: str,
+    *,
+    subject: Subject = by_ip,
+    body: Any = None,
+) -> params.Depends:
+    """A rate limit declared on the route: ``dependencies=[rate_limit("contact:ip", "…")]``.
+
+    ``setting`` names the ``Settings`` field holding ``"N/seconds"``; ``subject`` picks whom the
+    limit counts (the client IP by default). With ``body`` (the route's request model, whose
+    parameter must be called ``body`` in the endpoint too, so FastAPI parses it once) the
+    subject may read it, and a body that fails validation is refused before it is counted.
+    The hit is counted in a transaction of its own that ends before the route's own opens, so
+    a refused or failing request still counts, and no request holds two pooled connections.
+    """
+    if setting not in Settings.model_fields:
+        raise ValueError(f"rate_limit({scope!r}): Settings has no field {setting!r}")
+
+    async def hit(
+        ctx: Context, settings: SettingsDep, limiter: LimiterDep, body: Any = None
+    ) -> None:
+        key = subject(ctx, body)
+        if key is not None:
+            await limiter.hit(scope, key, getattr(settings, setting))
+
+    optional = typing.get_origin(body) in (typing.Union, types.UnionType)
+    signature = inspect.signature(hit)
+    parameters = [
+        p.replace(annotation=body, default=None if optional else inspect.Parameter.empty)
+        if p.name == "body"
+        else p
+        for p in signature.parameters.values()
+        if p.name != "body" or body is not None
+    ]
+    hit.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    hit.__name__ = f"rate_limit_{scope.replace(':', '_')}"
+    dependency: params.Depends = Depends(hit)
+    return dependency

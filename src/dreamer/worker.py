@@ -9,6 +9,7 @@ digests, creates partitions, purges expired sessions). Run it with ``dreamer wor
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ from dreamer.mail.delivery import Mailer, transport_for
 
 log = logging.getLogger("dreamer.worker")
 MAIL_RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+# The domains that send mail; importing each registers its templates' providers.
+MAIL_MODULES = ("auth", "bookings", "leads", "newsletter")
+
+
+def register_mails() -> None:
+    for domain in MAIL_MODULES:
+        importlib.import_module(f"dreamer.{domain}.mails")
 
 
 @dataclass
@@ -44,6 +52,7 @@ class Worker:
 
 
 def build_worker(settings: Settings, owner_url: str) -> Worker:
+    register_mails()
     connector = procrastinate.PsycopgConnector(
         conninfo=plain_url(owner_url),
         kwargs={"options": "-c search_path=procrastinate,public"},

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import asyncpg
 
-from dreamer.app import passwords_for
+from dreamer.auth.service import passwords_for
 from dreamer.core.config import Settings
 from dreamer.core.security import Passwords
 from tests.conftest import ClonedDatabase

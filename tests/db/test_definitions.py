@@ -1,4 +1,4 @@
-"""``db/sql/`` is the one definition of functions, triggers, policies and grants; drift is caught."""
+"""``db/sql/`` is the one definition of functions, triggers, policies and grants; drift shows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import asyncpg
+
 from dreamer.db import definitions, migrate
 from tests.conftest import ClonedDatabase
 
@@ -59,7 +60,10 @@ async def test_a_policy_changed_or_added_by_hand_is_drift(owner_conn: asyncpg.Co
     await owner_conn.execute("alter policy app_select on services using (true)")
     await owner_conn.execute("create policy peek on leads for select to dreamer_app using (true)")
     problems = await definitions.definition_drift(owner_conn)
-    assert [p.split(":")[0] for p in problems] == ["policy leads.peek", "policy services.app_select"]
+    assert [p.split(":")[0] for p in problems] == [
+        "policy leads.peek",
+        "policy services.app_select",
+    ]
     assert "in no file of db/sql/" in problems[0]
 
 
@@ -88,9 +92,9 @@ async def test_a_function_no_file_defines_is_drift(owner_conn: asyncpg.Connectio
 async def test_the_check_leaves_the_database_as_it_was(owner_conn: asyncpg.Connection) -> None:
     await owner_conn.execute("create policy peek on leads for select to dreamer_app using (true)")
     assert await definitions.definition_drift(owner_conn) != []
-    assert await owner_conn.fetchval(
-        "select count(*) from pg_policies where policyname = 'peek'"
-    ) == 1
+    assert (
+        await owner_conn.fetchval("select count(*) from pg_policies where policyname = 'peek'") == 1
+    )
 
 
 def _cli(db: ClonedDatabase, *args: str) -> subprocess.CompletedProcess[str]:
@@ -134,7 +138,7 @@ async def test_grants_cover_every_column_but_the_secrets(owner_conn: asyncpg.Con
         """
     )
     tables = {c["tbl"] for c in columns}
-    assert SECRET_COLUMNS <= {(c["tbl"], c["col"]) for c in columns}
+    assert {(c["tbl"], c["col"]) for c in columns} >= SECRET_COLUMNS
     assert set(NO_APP_ACCESS) <= tables
     secret_reachable = [
         (c["tbl"], c["col"])

@@ -1,17 +1,19 @@
-"""SQL of authentication. Secret columns are only touched through SECURITY DEFINER functions."""
+"""SQL of authentication. The API touches secret columns only through SECURITY DEFINER
+functions; ``store_link_token`` is the worker's (it runs as the owner)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from dreamer.core.security import new_token, token_digest
 from dreamer.models import User, UserRole, UserSession, UserStatus
 
 
@@ -171,14 +173,24 @@ async def live_sessions(
     return rows
 
 
-async def audit_event(
+async def store_link_token(
     session: AsyncSession,
-    action: str,
-    entity_id: uuid.UUID | None,
-    metadata: dict[str, Any] | None = None,
-    entity_type: str = "users",
-) -> None:
-    await session.execute(
-        text("select record_audit_event(:a, :t, :id, cast(:m as jsonb))"),
-        {"a": action, "t": entity_type, "id": entity_id, "m": json.dumps(metadata or {})},
+    user_id: uuid.UUID,
+    column: InstrumentedAttribute[str | None],
+    values: dict[str, Any],
+    *,
+    only_if: ColumnElement[bool] | None = None,
+) -> str | None:
+    """Mint a token for a mailed link, keep only its digest in ``column`` (with ``values``);
+    None when the account is gone or ``only_if`` no longer holds (the worker, as the owner)."""
+    token = new_token(32)
+    statement = (
+        update(User)
+        .where(User.id == user_id)
+        .values({column.key: token_digest(token), **values})
+        .returning(User.id)
     )
+    if only_if is not None:
+        statement = statement.where(only_if)
+    updated = (await session.execute(statement)).first()
+    return token if updated else None

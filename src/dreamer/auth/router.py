@@ -14,9 +14,8 @@ cookie. Every state-changing request authenticated by cookie must send that valu
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from dreamer.auth import service
 from dreamer.auth.schemas import (
@@ -34,10 +33,20 @@ from dreamer.auth.schemas import (
     TokensOut,
     UserOut,
 )
-from dreamer.auth.tokens import REFRESH_COOKIE, TokenPair, check_csrf, clear_cookies, set_cookies
+from dreamer.auth.tokens import TokenPair, clear_cookies, set_cookies
+from dreamer.core.cookies import REFRESH_COOKIE, check_csrf
 from dreamer.core.errors import Unauthorized
 from dreamer.core.responses import Envelope, JSONResponse, ok
-from dreamer.deps import Context, DbSession, SignedIn
+from dreamer.deps import (
+    AuthEnvDep,
+    Context,
+    DbSession,
+    SignedIn,
+    by_email,
+    by_user,
+    by_user_or_email,
+    rate_limit,
+)
 from dreamer.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -46,12 +55,7 @@ RESET_MESSAGE = "If an account exists for this address, a reset link is on its w
 RESEND_MESSAGE = "If this address has an unverified account, a new link is on its way."
 
 
-def get_env(request: Request) -> service.AuthEnv:
-    env: service.AuthEnv = request.app.state.auth
-    return env
-
-
-Env = Annotated[service.AuthEnv, Depends(get_env)]
+Env = AuthEnvDep
 
 
 def _user(user: User) -> dict[str, object]:
@@ -79,17 +83,34 @@ def _tokens_response(
     return response
 
 
-@router.post("/register", status_code=201, response_model=Envelope[AuthOut])
+@router.post(
+    "/register",
+    status_code=201,
+    response_model=Envelope[AuthOut],
+    dependencies=[
+        rate_limit("register:ip", "rate_limit_register_ip", body=RegisterIn),
+        rate_limit(
+            "register:account", "rate_limit_register_account", subject=by_email, body=RegisterIn
+        ),
+    ],
+)
 async def register(body: RegisterIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Create an account (role visitor, status pending_verification) and sign it in.
 
     A verification mail is queued. 409 when the address is taken; 422 for a weak password.
     """
-    signed = await service.register(db, env, ctx, body.model_dump())
+    signed = await service.register(db, env, ctx, body)
     return _tokens_response(env, signed.tokens, body.use_cookies, signed.user, status=201)
 
 
-@router.post("/login", response_model=Envelope[AuthOut])
+@router.post(
+    "/login",
+    response_model=Envelope[AuthOut],
+    dependencies=[
+        rate_limit("login:ip", "rate_limit_login_ip", body=LoginIn),
+        rate_limit("login:account", "rate_limit_login_account", subject=by_email, body=LoginIn),
+    ],
+)
 async def login(body: LoginIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Sign in. The same 401 answers an unknown address and a wrong password; 403 for a
     suspended or inactive account; 429 with `Retry-After` after too many attempts."""
@@ -97,7 +118,11 @@ async def login(body: LoginIn, db: DbSession, ctx: Context, env: Env) -> JSONRes
     return _tokens_response(env, signed.tokens, body.use_cookies, signed.user)
 
 
-@router.post("/refresh", response_model=Envelope[TokensOut])
+@router.post(
+    "/refresh",
+    response_model=Envelope[TokensOut],
+    dependencies=[rate_limit("refresh:ip", "rate_limit_refresh_ip")],
+)
 async def refresh(
     request: Request, db: DbSession, ctx: Context, env: Env, body: RefreshIn | None = None
 ) -> JSONResponse:
@@ -146,7 +171,14 @@ async def revoke_session(session_id: uuid.UUID, db: DbSession, ctx: SignedIn) ->
     return ok({"message": "Session ended"})
 
 
-@router.post("/password-reset", response_model=Envelope[MessageOut])
+@router.post(
+    "/password-reset",
+    response_model=Envelope[MessageOut],
+    dependencies=[
+        rate_limit("reset:ip", "rate_limit_reset_ip", body=EmailIn),
+        rate_limit("reset:account", "rate_limit_reset_account", subject=by_email, body=EmailIn),
+    ],
+)
 async def password_reset(body: EmailIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Mail a single-use reset link (valid 1 hour). The answer never reveals whether the
     address has an account."""
@@ -161,7 +193,15 @@ async def password_reset_confirm(body: ResetConfirmIn, db: DbSession, env: Env) 
     return ok({"message": "Password changed; sign in with the new password"})
 
 
-@router.post("/password", response_model=Envelope[MessageOut])
+@router.post(
+    "/password",
+    response_model=Envelope[MessageOut],
+    dependencies=[
+        rate_limit(
+            "password:account", "rate_limit_login_account", subject=by_user, body=ChangePasswordIn
+        )
+    ],
+)
 async def change_password(
     body: ChangePasswordIn, db: DbSession, ctx: SignedIn, env: Env
 ) -> JSONResponse:
@@ -177,7 +217,19 @@ async def verify_email(body: TokenIn, db: DbSession) -> JSONResponse:
     return ok({"message": "E-mail address verified"})
 
 
-@router.post("/verify-email/resend", response_model=Envelope[MessageOut])
+@router.post(
+    "/verify-email/resend",
+    response_model=Envelope[MessageOut],
+    dependencies=[
+        rate_limit("resend:ip", "rate_limit_resend_ip", body=ResendIn | None),
+        rate_limit(
+            "resend:account",
+            "rate_limit_resend_account",
+            subject=by_user_or_email,
+            body=ResendIn | None,
+        ),
+    ],
+)
 async def resend_verification(
     db: DbSession, ctx: Context, env: Env, body: ResendIn | None = None
 ) -> JSONResponse:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth import repository
 from dreamer.auth.passwords import check_new_password
+from dreamer.auth.schemas import RegisterIn
 from dreamer.auth.tokens import TokenPair, issue, new_refresh_token
 from dreamer.core import clock
 from dreamer.core.config import Settings
@@ -27,8 +28,8 @@ from dreamer.core.errors import (
     NotFound,
     Unauthorized,
 )
-from dreamer.core.ratelimit import RateLimiter
-from dreamer.core.security import Passwords, token_digest
+from dreamer.core.security import Argon2Params, Passwords, token_digest
+from dreamer.db import audit
 from dreamer.db.session import Database, RequestContext
 from dreamer.mail import outbox
 from dreamer.models import User, UserStatus
@@ -55,6 +56,22 @@ class InvalidToken(BadRequest):
     slug, title = "invalid-token", "Invalid or expired token"
 
 
+def passwords_for(settings: Settings) -> Passwords:
+    """Password hashing with the configured Argon2id parameters."""
+    return Passwords(
+        Argon2Params(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+    )
+
+
+def check_password_policy(password: str, *, email: str | None = None) -> None:
+    """The rules a new password must meet (422 otherwise), for every way one is set."""
+    check_new_password(password, email=email)
+
+
 @dataclass(frozen=True)
 class AuthEnv:
     """What authentication needs beyond the transaction."""
@@ -62,7 +79,6 @@ class AuthEnv:
     settings: Settings
     secret: str
     passwords: Passwords
-    limiter: RateLimiter
 
     async def hash(self, password: str) -> str:
         # Argon2 takes tens of milliseconds: keep the event loop free.
@@ -73,7 +89,7 @@ class AuthEnv:
 
 
 @dataclass(frozen=True)
-class SignedIn:
+class AuthResult:
     user: User
     tokens: TokenPair
 
@@ -106,19 +122,15 @@ async def _load_user(session: AsyncSession, user_id: uuid.UUID) -> User:
 
 
 async def register(
-    session: AsyncSession, env: AuthEnv, ctx: RequestContext, data: dict[str, Any]
-) -> SignedIn:
-    email = data["email"].strip()
-    await env.limiter.hit("register:ip", ctx.ip or "-", env.settings.rate_limit_register_ip)
-    await env.limiter.hit(
-        "register:account", email.lower(), env.settings.rate_limit_register_account
-    )
-    check_new_password(data["password"], email=email)
+    session: AsyncSession, env: AuthEnv, ctx: RequestContext, data: RegisterIn
+) -> AuthResult:
+    email = data.email.strip()
+    check_new_password(data.password, email=email)
     if await repository.credentials(session, email) is not None:
         raise Conflict("An account with this e-mail address already exists")
-    profile = {k: data.get(k) for k in ("first_name", "last_name", "company", "phone", "job_title")}
+    profile = data.model_dump(include={"first_name", "last_name", "company", "phone", "job_title"})
     user_id = await repository.insert_user(
-        session, {"email": email, "password_hash": await env.hash(data["password"]), **profile}
+        session, {"email": email, "password_hash": await env.hash(data.password), **profile}
     )
     await outbox.queue(
         session,
@@ -128,21 +140,19 @@ async def register(
         context={"first_name": profile["first_name"]},
     )
     tokens = await _start_session(session, env, ctx, user_id, "visitor")
-    await repository.audit_event(session, "auth.register", user_id)
-    return SignedIn(await _load_user(session, user_id), tokens)
+    await audit.record_event(session, "auth.register", user_id)
+    return AuthResult(await _load_user(session, user_id), tokens)
 
 
 async def login(
     session: AsyncSession, env: AuthEnv, ctx: RequestContext, email: str, password: str
-) -> SignedIn:
+) -> AuthResult:
     email = email.strip().lower()
-    await env.limiter.hit("login:ip", ctx.ip or "-", env.settings.rate_limit_login_ip)
-    await env.limiter.hit("login:account", email, env.settings.rate_limit_login_account)
     found = await repository.credentials(session, email)
     # An unknown address costs one hash verification too: same answer, same time.
     valid = await env.verify(found.password_hash if found else None, password)
     if found is None or not valid:
-        await repository.audit_event(
+        await audit.record_event(
             session,
             "auth.login_failed",
             found.user_id if found else None,
@@ -150,7 +160,7 @@ async def login(
         )
         raise LoginFailed
     if found.status in BLOCKED:
-        await repository.audit_event(
+        await audit.record_event(
             session, "auth.login_blocked", found.user_id, {"status": found.status.value}
         )
         raise AccountBlocked(f"This account is {found.status.value}")
@@ -160,16 +170,13 @@ async def login(
         rehash = await env.hash(password)  # legacy bcrypt (or old parameters) → Argon2id now
     await repository.record_login(session, found.user_id, rehash, clock.now())
     tokens = await _start_session(session, env, ctx, found.user_id, found.role.value)
-    await repository.audit_event(
-        session, "auth.login", found.user_id, {"rehashed": rehash is not None}
-    )
-    return SignedIn(await _load_user(session, found.user_id), tokens)
+    await audit.record_event(session, "auth.login", found.user_id, {"rehashed": rehash is not None})
+    return AuthResult(await _load_user(session, found.user_id), tokens)
 
 
 async def refresh(
     session: AsyncSession, env: AuthEnv, ctx: RequestContext, refresh_token: str
 ) -> TokenPair:
-    await env.limiter.hit("refresh:ip", ctx.ip or "-", env.settings.rate_limit_refresh_ip)
     new_token, new_digest = new_refresh_token()
     result = await repository.rotate(
         session,
@@ -179,7 +186,7 @@ async def refresh(
         clock.now(),
     )
     if result.outcome == "reused":
-        await repository.audit_event(
+        await audit.record_event(
             session,
             "auth.refresh_token_reused",
             result.user_id,
@@ -211,7 +218,7 @@ async def logout(session: AsyncSession, ctx: RequestContext, *, everywhere: bool
         now=clock.now(),
         only=None if everywhere else ctx.session_id,
     )
-    await repository.audit_event(
+    await audit.record_event(
         session,
         "auth.logout_all" if everywhere else "auth.logout",
         ctx.user_id,
@@ -227,7 +234,7 @@ async def revoke_session(session: AsyncSession, ctx: RequestContext, session_id:
     )
     if not count:
         raise NotFound("No such active session")
-    await repository.audit_event(
+    await audit.record_event(
         session, "auth.session_revoked", ctx.user_id, {"session_id": str(session_id)}
     )
 
@@ -237,12 +244,10 @@ async def request_password_reset(
 ) -> None:
     """Queue a reset mail when the account exists; the caller cannot tell either way."""
     email = email.strip()
-    await env.limiter.hit("reset:ip", ctx.ip or "-", env.settings.rate_limit_reset_ip)
-    await env.limiter.hit("reset:account", email.lower(), env.settings.rate_limit_reset_account)
     found = await repository.credentials(session, email)
     if found is not None and found.status not in BLOCKED:
         await outbox.queue(session, "password_reset", to=email, user_id=found.user_id)
-        await repository.audit_event(session, "auth.password_reset_requested", found.user_id)
+        await audit.record_event(session, "auth.password_reset_requested", found.user_id)
 
 
 async def confirm_password_reset(
@@ -254,7 +259,7 @@ async def confirm_password_reset(
     )
     if user_id is None:
         raise InvalidToken("This reset link is invalid, used or expired; request a new one")
-    await repository.audit_event(session, "auth.password_reset", user_id)
+    await audit.record_event(session, "auth.password_reset", user_id)
 
 
 async def change_password(
@@ -262,9 +267,6 @@ async def change_password(
 ) -> None:
     assert ctx.user_id is not None
     user = await _load_user(session, ctx.user_id)
-    await env.limiter.hit(
-        "login:account", user.email.lower(), env.settings.rate_limit_login_account
-    )
     if not await env.verify(await repository.own_password_hash(session), current):
         raise Forbidden("The current password is not correct")
     check_new_password(new, email=user.email)
@@ -283,20 +285,19 @@ async def change_password(
         user_id=user.id,
         context={"first_name": user.first_name},
     )
-    await repository.audit_event(session, "auth.password_changed", ctx.user_id)
+    await audit.record_event(session, "auth.password_changed", ctx.user_id)
 
 
 async def verify_email(session: AsyncSession, token: str) -> None:
     user_id = await repository.verify_email(session, token_digest(token), clock.now())
     if user_id is None:
         raise InvalidToken("This verification link is invalid, used or expired")
-    await repository.audit_event(session, "auth.email_verified", user_id)
+    await audit.record_event(session, "auth.email_verified", user_id)
 
 
 async def resend_verification(
     session: AsyncSession, env: AuthEnv, ctx: RequestContext, email: str | None
 ) -> None:
-    await env.limiter.hit("resend:ip", ctx.ip or "-", env.settings.rate_limit_resend_ip)
     if ctx.user_id is not None:
         user = await _load_user(session, ctx.user_id)
         target: tuple[uuid.UUID, str, str | None] | None = (
@@ -311,8 +312,6 @@ async def resend_verification(
         )
     else:
         raise BadRequest("Give the e-mail address, or sign in")
-    key = target[1].lower() if target else (email or "").lower()
-    await env.limiter.hit("resend:account", key, env.settings.rate_limit_resend_account)
     if target is not None:
         await outbox.queue(
             session,
@@ -334,3 +333,10 @@ async def live_sessions(session: AsyncSession, ctx: RequestContext) -> list[dict
         }
         for row in rows
     ]
+
+
+async def end_sessions(session: AsyncSession, user_id: uuid.UUID, reason: str) -> int:
+    """Revoke every live session of an account (staff suspending it, say); how many ended."""
+    return await repository.revoke_sessions(
+        session, user_id=user_id, reason=reason, now=clock.now()
+    )

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from dreamer.core.config import Settings
-from dreamer.core.errors import Forbidden
+from dreamer.core.cookies import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH
 from dreamer.core.security import encode_access_token, new_token, token_digest
-
-ACCESS_COOKIE = "dreamer_at"
-REFRESH_COOKIE = "dreamer_rt"
-CSRF_COOKIE = "dreamer_csrf"
-CSRF_HEADER = "x-csrf-token"
-REFRESH_COOKIE_PATH = "/api/v1/auth"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -88,13 +79,3 @@ def clear_cookies(response: Response) -> None:
     response.delete_cookie(ACCESS_COOKIE, path="/")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_COOKIE_PATH)
     response.delete_cookie(CSRF_COOKIE, path="/")
-
-
-def check_csrf(request: Request) -> None:
-    """A cookie-authenticated state change must echo the CSRF cookie in X-CSRF-Token."""
-    if request.method in SAFE_METHODS:
-        return
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    header = request.headers.get(CSRF_HEADER, "")
-    if not cookie or not hmac.compare_digest(cookie, header):
-        raise Forbidden("Missing or wrong X-CSRF-Token for a cookie-authenticated request")

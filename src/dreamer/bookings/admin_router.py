@@ -6,22 +6,20 @@ import uuid
 
 from fastapi import APIRouter
 
-from dreamer.bookings import repository
+from dreamer.bookings import settings_service as service
 from dreamer.bookings.schemas import (
     AvailabilitySettingsIn,
     AvailabilitySettingsOut,
     ExceptionIn,
     ExceptionOut,
 )
-from dreamer.core.errors import NotFound, ValidationFailed
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import DbSession, Staff
 
 router = APIRouter(prefix="/admin/availability", tags=["admin: availability"])
 
 
-async def _settings_out(db: DbSession) -> dict[str, object]:
-    current = await repository.settings(db)
+def _settings_out(current: object) -> dict[str, object]:
     return AvailabilitySettingsOut.model_validate(current).model_dump(mode="json")
 
 
@@ -29,40 +27,31 @@ async def _settings_out(db: DbSession) -> dict[str, object]:
 async def get_settings(db: DbSession, ctx: Staff) -> JSONResponse:
     """The booking rules. `weeklyHours` maps ISO weekdays ('1' = Monday) to opening hours
     in the company's `timeZone`."""
-    return ok(await _settings_out(db))
+    return ok(_settings_out(await service.current(db)))
 
 
 @router.put("", response_model=Envelope[AvailabilitySettingsOut])
 async def update_settings(body: AvailabilitySettingsIn, db: DbSession, ctx: Staff) -> JSONResponse:
     """Change any of the rules (only the fields sent)."""
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    if "weekly_hours" in changes:
-        current = await repository.settings(db)
-        changes["weekly_hours"] = {**current.weekly_hours, **changes["weekly_hours"]}
-    if changes:
-        await repository.update_settings(db, changes)
-    return ok(await _settings_out(db))
+    return ok(_settings_out(await service.change(db, body)))
 
 
 @router.get("/exceptions", response_model=Envelope[list[ExceptionOut]])
 async def list_exceptions(db: DbSession, ctx: Staff) -> JSONResponse:
     """Holidays and extra opening days, by date."""
-    rows = await repository.exceptions(db)
+    rows = await service.exceptions(db)
     return ok([ExceptionOut.model_validate(r).model_dump(mode="json") for r in rows])
 
 
 @router.post("/exceptions", status_code=201, response_model=Envelope[ExceptionOut])
 async def add_exception(body: ExceptionIn, db: DbSession, ctx: Staff) -> JSONResponse:
     """A closed day (`isClosed: true`) or a day with its own `hours`; 409 if the date has one."""
-    if not body.is_closed and not body.hours:
-        raise ValidationFailed("An open exception needs its hours")
-    created = await repository.add_exception(db, body.model_dump())
+    created = await service.add_exception(db, body)
     return ok(ExceptionOut.model_validate(created).model_dump(mode="json"), status=201)
 
 
 @router.delete("/exceptions/{exception_id}", response_model=Envelope[dict[str, str]])
 async def remove_exception(exception_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
     """Back to the weekly hours on that date."""
-    if not await repository.remove_exception(db, exception_id):
-        raise NotFound("No such exception")
+    await service.remove_exception(db, exception_id)
     return ok({"message": "Exception removed"})

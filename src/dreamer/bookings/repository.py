@@ -98,12 +98,6 @@ async def page(
     return (await session.scalars(query.limit(limit))).all()
 
 
-async def has_bookings(session: AsyncSession, service_id: uuid.UUID) -> bool:
-    """Whether any booking (anyone's) uses the service; asked by staff, so RLS shows all."""
-    query = select(ServiceBooking.id).where(ServiceBooking.service_id == service_id).limit(1)
-    return (await session.scalar(query)) is not None
-
-
 async def add_exception(session: AsyncSession, values: dict[str, Any]) -> AvailabilityException:
     return await insert_and_get(session, AvailabilityException, values)
 

@@ -7,7 +7,7 @@ import uuid
 from email.utils import parseaddr
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from dreamer.bookings import service
@@ -25,7 +25,7 @@ from dreamer.core.errors import ValidationFailed
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.db.session import RequestContext
-from dreamer.deps import Context, DbSession, SignedIn, Staff
+from dreamer.deps import Context, DbSession, SettingsDep, SignedIn, Staff
 from dreamer.models import BookingStatus, ServiceBooking
 
 router = APIRouter(tags=["bookings"])
@@ -83,7 +83,7 @@ async def create_booking(
     """Book a free slot (signed-in visitors and clients). `serviceId` is the id or the slug.
     A taken slot is a 409 naming the conflict. Send an `Idempotency-Key` header to make
     retries safe: the same key returns the same booking (200), never a second one."""
-    booking, created = await service.create(db, ctx, body.model_dump(), idempotency_key)
+    booking, created = await service.create(db, ctx, body, idempotency_key)
     response = ok(out(booking, ctx), status=201 if created else 200)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
@@ -125,13 +125,11 @@ async def list_bookings(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def booking_calendar(
-    booking_id: uuid.UUID, request: Request, db: DbSession, ctx: SignedIn
+    booking_id: uuid.UUID, db: DbSession, ctx: SignedIn, settings: SettingsDep
 ) -> Response:
     """The booking as an iCalendar event (stable UID; SEQUENCE grows with every change;
     METHOD:CANCEL once cancelled)."""
-    body = await service.calendar_file(
-        db, booking_id, organizer=parseaddr(request.app.state.settings.mail_from)[1]
-    )
+    body = await service.calendar_file(db, booking_id, organizer=parseaddr(settings.mail_from)[1])
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
@@ -150,7 +148,7 @@ async def annotate_booking(
     booking_id: uuid.UUID, body: BookingPatch, db: DbSession, ctx: Staff
 ) -> JSONResponse:
     """Staff notes and meeting link."""
-    booking = await service.annotate(db, booking_id, body.model_dump(exclude_unset=True))
+    booking = await service.annotate(db, booking_id, body)
     return ok(out(booking, ctx))
 
 

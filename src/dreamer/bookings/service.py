@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamer.bookings import repository
 from dreamer.bookings.availability import Rules, free_starts, is_free_start, parse_hours, zone
 from dreamer.bookings.ics import calendar
+from dreamer.bookings.schemas import BookingIn, BookingPatch
 from dreamer.catalog import service as catalog
 from dreamer.core import clock
 from dreamer.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -26,7 +27,7 @@ from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.db.session import RequestContext
 from dreamer.mail import outbox
 from dreamer.models import BookingStatus, ServiceBooking, User, UserRole
-from dreamer.users import repository as users_repository
+from dreamer.users import service as users
 
 TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.PENDING: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
@@ -94,7 +95,7 @@ def _aware(value: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
 
 
 async def _user(session: AsyncSession, user_id: uuid.UUID | None) -> User:
-    user = await users_repository.get(session, user_id) if user_id else None
+    user = await users.find(session, user_id) if user_id else None
     if user is None:
         raise NotFound("The booking's client no longer exists")
     return user
@@ -143,7 +144,7 @@ async def _check_slot(
 
 
 async def create(
-    session: AsyncSession, ctx: RequestContext, data: dict[str, Any], idempotency_key: str | None
+    session: AsyncSession, ctx: RequestContext, asked: BookingIn, idempotency_key: str | None
 ) -> tuple[ServiceBooking, bool]:
     """Book a free slot; returns (booking, created). A replayed Idempotency-Key returns the
     booking it made the first time."""
@@ -155,19 +156,19 @@ async def create(
         earlier = await repository.by_idempotency_key(session, ctx.user_id, idempotency_key)
         if earlier is not None:
             return earlier, False
-    service = await catalog.resolve(session, data["service_id"])
-    start = _aware(data["scheduled_at"], zone(data["time_zone"]))
+    service = await catalog.resolve(session, asked.service_id)
+    start = _aware(asked.scheduled_at, zone(asked.time_zone))
     buffer = await _check_slot(session, start, service.duration_minutes)
     booking = ServiceBooking(
         id=uuid.uuid4(),
         user_id=ctx.user_id,
         service_id=service.id,
-        consultation_type=data["consultation_type"],
+        consultation_type=asked.consultation_type,
         scheduled_at=start,
         duration_minutes=service.duration_minutes,
         buffer_minutes=buffer,
-        time_zone=data["time_zone"],
-        notes=data.get("notes"),
+        time_zone=asked.time_zone,
+        notes=asked.notes,
         idempotency_key=idempotency_key,
         metadata_={
             "history": [
@@ -277,8 +278,7 @@ async def confirm(
     booking.status, booking.meeting_link = BookingStatus.CONFIRMED, meeting_link
     _history(booking, ctx, "confirmed")
     user = await _user(session, booking.user_id)
-    if user.role == UserRole.VISITOR:
-        await users_repository.update_fields(session, user.id, {"role": UserRole.CLIENT})
+    await users.promote_to_client(session, user)
     await session.flush()
     await _mail(session, "booking_confirmed", booking)
     return await _reload(session, booking_id)
@@ -348,10 +348,11 @@ async def reschedule(
 
 
 async def annotate(
-    session: AsyncSession, booking_id: uuid.UUID, changes: dict[str, Any]
+    session: AsyncSession, booking_id: uuid.UUID, patch: BookingPatch
 ) -> ServiceBooking:
+    """Staff notes and meeting link (only the fields sent)."""
     booking = await _locked(session, booking_id)
-    for key, value in changes.items():
+    for key, value in patch.model_dump(exclude_unset=True).items():
         setattr(booking, key, value)
     await session.flush()
     return await _reload(session, booking_id)
@@ -361,7 +362,7 @@ async def calendar_file(session: AsyncSession, booking_id: uuid.UUID, *, organiz
     """The booking as an iCalendar document (see ``bookings.ics``)."""
     booking = await get(session, booking_id)
     service = await catalog.get(session, booking.service_id)
-    user = await users_repository.get(session, booking.user_id) if booking.user_id else None
+    user = await users.find(session, booking.user_id) if booking.user_id else None
     return calendar(
         booking,
         service_name=service.name,

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.core.errors import sqlstate_of
 from dreamer.models import Service
 
 
@@ -66,8 +68,21 @@ async def update_fields(
     await session.execute(update(Service).where(Service.id == service_id).values(**values))
 
 
-async def remove(session: AsyncSession, service_id: uuid.UUID) -> None:
-    await session.execute(delete(Service).where(Service.id == service_id))
+BOOKINGS_FK = "service_bookings_service_id_fkey"
+
+
+async def remove(session: AsyncSession, service_id: uuid.UUID) -> bool:
+    """Delete the service; False when bookings still refer to it (their foreign key refuses,
+    whatever rows RLS lets the caller see)."""
+    try:
+        async with session.begin_nested():
+            await session.execute(delete(Service).where(Service.id == service_id))
+    except IntegrityError as exc:
+        state, constraint = sqlstate_of(exc)  # ON DELETE RESTRICT answers 23001
+        if state in ("23001", "23503") and constraint == BOOKINGS_FK:
+            return False
+        raise
+    return True
 
 
 async def set_order(session: AsyncSession, ids: list[uuid.UUID]) -> int:

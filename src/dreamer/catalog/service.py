@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.bookings import repository as bookings_repository
 from dreamer.catalog import repository
 from dreamer.catalog.pricing import pricing_json
 from dreamer.core.errors import Conflict, NotFound, ValidationFailed
@@ -45,6 +44,11 @@ async def resolve(session: AsyncSession, id_or_slug: str) -> Service:
     if service is None:
         raise NotFound(f"No active service '{id_or_slug}'")
     return service
+
+
+async def find(session: AsyncSession, service_id: uuid.UUID) -> Service | None:
+    """The service, active or not, if the caller may see it."""
+    return await repository.get(session, service_id)
 
 
 async def get(session: AsyncSession, service_id: uuid.UUID) -> Service:
@@ -91,9 +95,8 @@ async def update(session: AsyncSession, service_id: uuid.UUID, data: dict[str, A
 
 async def delete(session: AsyncSession, service_id: uuid.UUID) -> None:
     await get(session, service_id)
-    if await bookings_repository.has_bookings(session, service_id):
+    if not await repository.remove(session, service_id):
         raise Conflict("This service has bookings: deactivate it instead (isActive: false)")
-    await repository.remove(session, service_id)
 
 
 async def reorder(session: AsyncSession, ids: list[uuid.UUID]) -> None:

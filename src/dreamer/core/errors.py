@@ -134,7 +134,7 @@ _SQLSTATE: dict[str, tuple[int, str, str, str]] = {
 }
 
 
-def _sqlstate(exc: DBAPIError) -> tuple[str | None, str | None]:
+def sqlstate_of(exc: DBAPIError) -> tuple[str | None, str | None]:
     orig = exc.orig
     cause = getattr(orig, "__cause__", None) or orig
     return getattr(cause, "sqlstate", None), getattr(cause, "constraint_name", None)
@@ -184,7 +184,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _db_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    sqlstate, constraint = _sqlstate(exc)
+    sqlstate, constraint = sqlstate_of(exc)
     cause = getattr(exc.orig, "__cause__", None)
     if isinstance(cause, OverflowError | ValueError | TypeError) and sqlstate is None:
         # the driver could not encode a value (a number beyond the column's range, …)

@@ -211,7 +211,9 @@ def statements(files: list[SqlFile]) -> list[str]:
     return [RESET, *(file.text for file in files)]
 
 
-def describe_drift(before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]) -> list[str]:
+def describe_drift(
+    before: dict[tuple[str, str], str], after: dict[tuple[str, str], str]
+) -> list[str]:
     """What differs between the database (``before``) and the files applied to it (``after``)."""
     import difflib
 
@@ -246,7 +248,9 @@ async def definition_drift(conn: asyncpg.Connection) -> list[str]:
         rows_before = set(await conn.fetch(FUNCTION_ROWS))
         for script in scripts:
             await conn.execute(script)
-        untouched = sorted(row["name"] for row in set(await conn.fetch(FUNCTION_ROWS)) & rows_before)
+        untouched = sorted(
+            row["name"] for row in set(await conn.fetch(FUNCTION_ROWS)) & rows_before
+        )
         after = await _snapshot(conn)
     finally:
         await transaction.rollback()

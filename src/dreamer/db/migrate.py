@@ -24,7 +24,8 @@ def alembic_config(owner_url: str, *, apply_definitions: bool = True) -> Config:
 
 
 def upgrade(owner_url: str, revision: str = "head", *, reapply: bool = False) -> None:
-    """Migrate to ``revision``; at head, apply ``db/sql/`` if it changed (always with ``reapply``)."""
+    """Migrate to ``revision``; at head apply ``db/sql/`` if it changed (or, with ``reapply``,
+    in any case)."""
     config = alembic_config(owner_url)
     config.attributes["force_definitions"] = reapply
     command.upgrade(config, revision)

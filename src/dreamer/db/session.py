@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 
 from dreamer.core.errors import CommitAnyway, Unauthorized
 from dreamer.db.urls import async_url
+from dreamer.models import STAFF_ROLES
 
 ANONYMOUS = "anonymous"
 
@@ -45,7 +46,7 @@ class RequestContext:
 
     @property
     def is_staff(self) -> bool:
-        return self.user_id is not None and self.role in ("admin", "super_admin")
+        return self.user_id is not None and self.role in STAFF_ROLES
 
 
 SYSTEM = RequestContext(role="system")

@@ -27,7 +27,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.db.repository import insert_and_get
-from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus
+from dreamer.leads.schemas import LeadFilter
+from dreamer.models import Lead, LeadActivity, LeadScoringRule
 
 SORTS = {
     "createdAt": Lead.created_at,
@@ -52,45 +53,34 @@ async def capture(session: AsyncSession, payload: dict[str, Any]) -> Captured:
     return Captured(row.lead_id, row.created, row.assignee)
 
 
-@dataclass(frozen=True)
-class LeadFilter:
-    status: LeadStatus | None = None
-    source: str | None = None
-    assigned_to: uuid.UUID | None = None
-    tag: str | None = None
-    min_score: int | None = None
-    max_score: int | None = None
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
-    search: str | None = None
-
-    def apply(self, query: Select[Any]) -> Select[Any]:
-        conditions: list[Any] = []
-        if self.status is not None:
-            conditions.append(Lead.status == self.status)
-        if self.source is not None:
-            conditions.append(Lead.source == self.source)
-        if self.assigned_to is not None:
-            conditions.append(Lead.assigned_to == self.assigned_to)
-        if self.tag is not None:
-            conditions.append(Lead.tags.contains([self.tag]))
-        if self.min_score is not None:
-            conditions.append(Lead.score >= self.min_score)
-        if self.max_score is not None:
-            conditions.append(Lead.score <= self.max_score)
-        if self.created_from is not None:
-            conditions.append(Lead.created_at >= self.created_from)
-        if self.created_to is not None:
-            conditions.append(Lead.created_at < self.created_to)
-        if self.search:
-            conditions.append(
-                Lead.search.op("@@")(
-                    func.websearch_to_tsquery(
-                        literal_column("'simple'::regconfig"), cast(self.search, Text)
-                    )
+def filtered(query: Select[Any], filters: LeadFilter) -> Select[Any]:
+    """``query`` narrowed to the leads matching ``filters``."""
+    conditions: list[Any] = []
+    if filters.status is not None:
+        conditions.append(Lead.status == filters.status)
+    if filters.source is not None:
+        conditions.append(Lead.source == filters.source)
+    if filters.assigned_to is not None:
+        conditions.append(Lead.assigned_to == filters.assigned_to)
+    if filters.tag is not None:
+        conditions.append(Lead.tags.contains([filters.tag]))
+    if filters.min_score is not None:
+        conditions.append(Lead.score >= filters.min_score)
+    if filters.max_score is not None:
+        conditions.append(Lead.score <= filters.max_score)
+    if filters.created_from is not None:
+        conditions.append(Lead.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        conditions.append(Lead.created_at < filters.created_to)
+    if filters.search:
+        conditions.append(
+            Lead.search.op("@@")(
+                func.websearch_to_tsquery(
+                    literal_column("'simple'::regconfig"), cast(filters.search, Text)
                 )
             )
-        return query.where(and_(*conditions)) if conditions else query
+        )
+    return query.where(and_(*conditions)) if conditions else query
 
 
 async def page(
@@ -104,7 +94,7 @@ async def page(
 ) -> Sequence[Lead]:
     """Keyset pagination on (sort column, id): fast at any depth, stable under inserts."""
     column = SORTS[sort]
-    query = filters.apply(select(Lead))
+    query = filtered(select(Lead), filters)
     if after is not None:
         value, ident = after
         if descending:

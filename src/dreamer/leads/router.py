@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import StreamingResponse
 
-from dreamer.core import signing
-from dreamer.core.errors import ValidationFailed
+from dreamer.core import csvio, signing
+from dreamer.core.config import Settings
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
-from dreamer.db.session import Database
-from dreamer.deps import Context, DbSession, Staff
-from dreamer.leads import csvio, repository, service
-from dreamer.leads.repository import LeadFilter
+from dreamer.deps import (
+    Context,
+    DatabaseDep,
+    DbSession,
+    SettingsDep,
+    SigningKeyDep,
+    Staff,
+    rate_limit,
+)
+from dreamer.leads import service
 from dreamer.leads.schemas import (
     ActivityIn,
     ActivityOut,
     ContactIn,
+    LeadFilter,
     LeadOut,
     LeadPatch,
     RuleIn,
@@ -29,6 +35,7 @@ from dreamer.leads.schemas import (
 )
 from dreamer.models import Lead, LeadSource, LeadStatus
 from dreamer.newsletter import service as newsletter
+from dreamer.newsletter.schemas import SubscribeIn
 
 contact_router = APIRouter(prefix="/contact", tags=["contact"])
 router = APIRouter(prefix="/leads", tags=["leads"])
@@ -37,41 +44,47 @@ THANKS = "Thank you for your message. We will get back to you shortly."
 
 
 @contact_router.get("/token", response_model=Envelope[dict[str, str]])
-async def form_token(request: Request) -> JSONResponse:
+async def form_token(key: SigningKeyDep) -> JSONResponse:
     """A signed timestamp for the contact form (optional): a form sent back faster than a
     person can type is quietly dropped."""
-    return ok({"token": signing.form_token(request.app.state.secret_key)})
+    return ok({"token": signing.form_token(key)})
 
 
-@contact_router.post("", status_code=201, response_model=Envelope[dict[str, str]])
+CONTACT_LIMIT = [rate_limit("contact:ip", "rate_limit_contact_ip", body=ContactIn)]
+
+
 @contact_router.post(
-    "/submit", status_code=201, response_model=Envelope[dict[str, str]], include_in_schema=False
+    "", status_code=201, response_model=Envelope[dict[str, str]], dependencies=CONTACT_LIMIT
 )
-async def contact(body: ContactIn, request: Request, db: DbSession, ctx: Context) -> JSONResponse:
+@contact_router.post(
+    "/submit",
+    status_code=201,
+    response_model=Envelope[dict[str, str]],
+    dependencies=CONTACT_LIMIT,
+    include_in_schema=False,
+)
+async def contact(
+    body: ContactIn, db: DbSession, ctx: Context, settings: SettingsDep, key: SigningKeyDep
+) -> JSONResponse:
     """The contact form; the website's `{name, email, company, message, type}` works as is.
 
     The answer is the same whether the address is new, known or a repeat inquiry (which
     joins the open lead's timeline). Spam gets the same answer and is not stored."""
-    settings = request.app.state.settings
-    await request.app.state.auth.limiter.hit(
-        "contact:ip", ctx.ip or "-", settings.rate_limit_contact_ip
-    )
-    if _looks_automated(body, request):
+    if _looks_automated(body, settings, key):
         return ok({"message": THANKS}, status=201)
-    data = body.model_dump()
-    await service.capture(db, service.capture_payload(data, ctx.ip))
+    await service.capture(db, body, ctx.ip)
     if body.newsletter:
-        await newsletter.subscribe(db, request, ctx, body.email, ["contact-form"])
+        signup = SubscribeIn(email=body.email, tags=["contact-form"])
+        await newsletter.subscribe(db, newsletter.Env.of(settings, key), ctx, signup)
     return ok({"message": THANKS}, status=201)
 
 
-def _looks_automated(body: ContactIn, request: Request) -> bool:
+def _looks_automated(body: ContactIn, settings: Settings, key: str) -> bool:
     if body.website:  # the honeypot: hidden from people, filled in by bots
         return True
     if body.form_token:
-        age = signing.form_age(request.app.state.secret_key, body.form_token)
-        minimum = request.app.state.settings.contact_min_fill_seconds
-        if age is not None and age < minimum:
+        age = signing.form_age(key, body.form_token)
+        if age is not None and age < settings.contact_min_fill_seconds:
             return True
     return False
 
@@ -131,45 +144,19 @@ async def list_leads(
 @router.get("/stats", response_model=Envelope[dict[str, object]])
 async def lead_stats(db: DbSession, ctx: Staff) -> JSONResponse:
     """Counts per status and source, conversion rate per source, median time to first contact."""
-    return ok(await repository.stats(db))
+    return ok(await service.stats(db))
 
 
 @router.get(
     "/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
 )
 async def export_leads(
-    request: Request, db: DbSession, ctx: Staff, filters: Annotated[Filters, Depends()]
+    db: DbSession, database: DatabaseDep, ctx: Staff, filters: Annotated[Filters, Depends()]
 ) -> StreamingResponse:
-    """The leads matching the filters as CSV, streamed."""
-    # The first batch is read in the request's transaction, so a bad filter is an error
-    # response rather than a broken download; the rest streams from a read transaction of
-    # its own, opened as the response goes out.
-    first = await repository.page(
-        db,
-        filters.value,
-        sort="createdAt",
-        descending=False,
-        after=None,
-        limit=repository.EXPORT_BATCH,
-    )
-    database: Database = request.app.state.db
-
-    async def lines() -> AsyncIterator[str]:
-        yield csvio.header()
-        for lead in first:
-            yield csvio.row(lead)
-        if len(first) < repository.EXPORT_BATCH:
-            return
-        async with database.transaction(ctx) as session:
-            after = (first[-1].created_at, first[-1].id)
-            async for batch in repository.stream(session, filters.value, after):
-                for lead in batch:
-                    yield csvio.row(lead)
-
+    """The leads matching the filters as CSV, streamed (formula cells neutralised)."""
+    lines = await service.export_csv(db, database, ctx, filters.value)
     return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="leads.csv"'},
+        lines, media_type=csvio.MEDIA_TYPE, headers=csvio.content_disposition("leads.csv")
     )
 
 
@@ -184,12 +171,8 @@ async def import_leads(
     (the default) nothing is written: the report says which rows would be created, merged
     into an existing lead, skipped as duplicates, or are invalid. Otherwise every row is
     applied in one transaction."""
-    content = (await request.body()).decode("utf-8-sig", errors="replace")
-    try:
-        report = await csvio.import_csv(db, content, dry_run=dry_run)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from None
-    return ok({"dryRun": report.dry_run, "counts": report.counts, "rows": report.rows})
+    report = await service.import_csv(db, await request.body(), dry_run=dry_run)
+    return ok(report.as_dict())
 
 
 @router.get("/scoring-rules", response_model=Envelope[list[RuleOut]])
@@ -201,7 +184,7 @@ async def scoring_rules(db: DbSession, ctx: Staff) -> JSONResponse:
 @router.post("/scoring-rules", status_code=201, response_model=Envelope[RuleOut])
 async def add_scoring_rule(body: RuleIn, db: DbSession, ctx: Staff) -> JSONResponse:
     """Add a rule; every lead is re-scored in the background."""
-    rule = await service.add_rule(db, body.model_dump())
+    rule = await service.add_rule(db, body)
     return ok(RuleOut.model_validate(rule).model_dump(mode="json"), status=201)
 
 
@@ -210,7 +193,7 @@ async def change_scoring_rule(
     rule_id: uuid.UUID, body: RuleIn, db: DbSession, ctx: Staff
 ) -> JSONResponse:
     """Replace a rule; every lead is re-scored in the background."""
-    rule = await service.change_rule(db, rule_id, body.model_dump())
+    rule = await service.change_rule(db, rule_id, body)
     return ok(RuleOut.model_validate(rule).model_dump(mode="json"))
 
 
@@ -233,7 +216,7 @@ async def change_lead(
 ) -> JSONResponse:
     """Move along the pipeline (new → contacted → qualified → negotiating → converted / lost;
     lost needs `lostReason`), assign, tag, take notes. Each change lands on the timeline."""
-    return ok(_lead(await service.change(db, lead_id, body.model_dump(exclude_unset=True))))
+    return ok(_lead(await service.change(db, lead_id, body)))
 
 
 @router.get("/{lead_id}/score", response_model=Envelope[dict[str, object]])
@@ -256,7 +239,7 @@ async def add_activity(
     lead_id: uuid.UUID, body: ActivityIn, db: DbSession, ctx: Staff
 ) -> JSONResponse:
     """Log a call, mail, meeting or note."""
-    created = await service.add_activity(db, lead_id, ctx.user_id, body.model_dump())
+    created = await service.add_activity(db, lead_id, ctx.user_id, body)
     return ok(ActivityOut.model_validate(created).model_dump(mode="json"), status=201)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field, StringConstraints
@@ -44,6 +45,21 @@ class ContactIn(InputModel):
     # spam defences: a field people never see, and the token of GET /contact/token
     website: Annotated[str, StringConstraints(max_length=500)] | None = None
     form_token: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+@dataclass(frozen=True)
+class LeadFilter:
+    """The pipeline's filters (the list and the CSV export share them)."""
+
+    status: LeadStatus | None = None
+    source: str | None = None
+    assigned_to: uuid.UUID | None = None
+    tag: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    search: str | None = None
 
 
 class LeadOut(ApiModel):

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.core.errors import BadRequest, Conflict, NotFound, ValidationFailed
-from dreamer.leads import repository
-from dreamer.leads.repository import LeadFilter
-from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus, UserRole
-from dreamer.users import repository as users_repository
+from dreamer.core import csvio
+from dreamer.core.errors import Conflict, NotFound, ValidationFailed
+from dreamer.core.pagination import BY_TIME, Parser, decode_cursor, split_page
+from dreamer.db.repository import Position, export_rows
+from dreamer.db.session import Database, RequestContext
+from dreamer.leads import exchange, repository
+from dreamer.leads.schemas import ActivityIn, ContactIn, LeadFilter, LeadPatch, RuleIn
+from dreamer.models import Lead, LeadActivity, LeadScoringRule, LeadStatus
+from dreamer.users import service as users
 
 OPEN = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.NEGOTIATING)
 TERMINAL = frozenset({LeadStatus.CONVERTED, LeadStatus.LOST})
@@ -29,63 +30,80 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
     return first or None, last.strip() or None
 
 
-def capture_payload(data: dict[str, Any], ip: str | None) -> dict[str, Any]:
+def capture_payload(form: ContactIn, ip: str | None) -> dict[str, Any]:
     """The form as ``capture_lead`` takes it: names split, UTM fields into source_details."""
-    first, last = data.get("first_name"), data.get("last_name")
+    first, last = form.first_name, form.last_name
     if not first and not last:
-        first, last = split_name(data.get("name"))
-    details = {k: data[k] for k in UTM if data.get(k)}
+        first, last = split_name(form.name)
+    details: dict[str, Any] = {k: getattr(form, k) for k in UTM if getattr(form, k)}
     if ip:
         details["ip"] = ip
     return {
-        "email": data["email"],
+        "email": form.email,
         "first_name": first,
         "last_name": last,
-        "company": data.get("company"),
-        "phone": data.get("phone"),
-        "message": data.get("message"),
-        "inquiry_type": (data.get("inquiry_type") or data.get("type") or "general").lower(),
-        "source": data["source"].value if data.get("source") else "website",
+        "company": form.company,
+        "phone": form.phone,
+        "message": form.message,
+        "inquiry_type": (form.inquiry_type or form.type or "general").lower(),
+        "source": form.source.value if form.source else "website",
         "source_details": details,
     }
 
 
-async def capture(session: AsyncSession, payload: dict[str, Any]) -> repository.Captured:
-    return await repository.capture(session, payload)
+async def capture(session: AsyncSession, form: ContactIn, ip: str | None) -> repository.Captured:
+    return await repository.capture(session, capture_payload(form, ip))
 
 
-def _encode(value: Any, ident: uuid.UUID) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, dt.datetime) else value, str(ident)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _sort(sort: str) -> tuple[str, bool]:
+    key = sort.lstrip("-")
+    if key not in repository.SORTS:
+        raise ValidationFailed(f"sort by one of {', '.join(repository.SORTS)} (prefix - for desc)")
+    return key, sort.startswith("-")
 
 
-def _decode(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
-    try:
-        value, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if sort != "score":
-            value = dt.datetime.fromisoformat(value)
-        return value, uuid.UUID(ident)
-    except (ValueError, TypeError):
-        raise BadRequest("Malformed cursor") from None
+def _position_parsers(key: str) -> tuple[Parser, ...]:
+    return (int, uuid.UUID) if key == "score" else BY_TIME
 
 
 async def page(
     session: AsyncSession, filters: LeadFilter, *, sort: str, cursor: str | None, limit: int
 ) -> tuple[Sequence[Lead], str | None]:
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key not in repository.SORTS:
-        raise ValidationFailed(f"sort by one of {', '.join(repository.SORTS)} (prefix - for desc)")
-    after = _decode(cursor, key) if cursor else None
+    key, descending = _sort(sort)
+    after = decode_cursor(cursor, _position_parsers(key)) if cursor else None
     rows = await repository.page(
         session, filters, sort=key, descending=descending, after=after, limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if not (more and rows):
-        return rows, None
-    last = rows[-1]
-    return rows, _encode(getattr(last, repository.SORTS[key].key), last.id)
+    column = repository.SORTS[key].key
+    return split_page(rows, limit, lambda lead: (getattr(lead, column), lead.id))
+
+
+async def stats(session: AsyncSession) -> dict[str, Any]:
+    """Counts per status and source, conversion rate per source, median time to first contact."""
+    return await repository.stats(session)
+
+
+async def export_csv(
+    session: AsyncSession, database: Database, ctx: RequestContext, filters: LeadFilter
+) -> AsyncIterator[str]:
+    """The leads matching ``filters``, oldest first, as CSV lines."""
+
+    async def fetch(s: AsyncSession, after: Position | None, n: int) -> Sequence[Lead]:
+        return await repository.page(
+            s, filters, sort="createdAt", descending=False, after=after, limit=n
+        )
+
+    leads = await export_rows(session, database, ctx, fetch, lambda r: (r.created_at, r.id))
+    return csvio.stream(exchange.COLUMNS, (exchange.cells(lead) async for lead in leads))
+
+
+async def import_csv(session: AsyncSession, content: bytes, *, dry_run: bool) -> csvio.ImportReport:
+    """Create or merge leads from a CSV (header with at least ``email``); see ``exchange``."""
+    try:
+        rows = csvio.read(content, required=("email",))
+    except csvio.CsvError as exc:
+        raise ValidationFailed(str(exc)) from None
+    return await exchange.import_rows(session, rows, dry_run=dry_run)
 
 
 async def get(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
@@ -104,15 +122,16 @@ def _check_status(lead: Lead, target: LeadStatus, lost_reason: str | None) -> No
         raise Conflict(f"The pipeline moves forward: {lead.status.value} → {target.value}")
 
 
-async def change(session: AsyncSession, lead_id: uuid.UUID, changes: dict[str, Any]) -> Lead:
-    """Status, owner, tags, notes; the timeline records each change by itself (trigger)."""
+async def change(session: AsyncSession, lead_id: uuid.UUID, patch: LeadPatch) -> Lead:
+    """Status, owner, tags, notes (those sent); the timeline records each change (trigger)."""
     lead = await get(session, lead_id)
-    if "status" in changes and changes["status"] is not None:
-        _check_status(lead, changes["status"], changes.get("lost_reason"))
-    if changes.get("assigned_to") is not None:
-        assignee = await users_repository.get(session, changes["assigned_to"])
-        if assignee is None or assignee.role not in (UserRole.ADMIN, UserRole.SUPER_ADMIN):
-            raise ValidationFailed("Leads are assigned to staff members")
+    if patch.status is not None:
+        _check_status(lead, patch.status, patch.lost_reason)
+    if patch.assigned_to is not None and not await users.is_staff_member(
+        session, patch.assigned_to
+    ):
+        raise ValidationFailed("Leads are assigned to staff members")
+    changes = patch.model_dump(exclude_unset=True)
     values = {k: v for k, v in changes.items() if k != "status" or v is not None}
     if values:
         await repository.update_fields(session, lead_id, values)
@@ -125,12 +144,18 @@ async def timeline(session: AsyncSession, lead_id: uuid.UUID) -> Sequence[LeadAc
 
 
 async def add_activity(
-    session: AsyncSession, lead_id: uuid.UUID, user_id: uuid.UUID | None, data: dict[str, Any]
+    session: AsyncSession, lead_id: uuid.UUID, user_id: uuid.UUID | None, entry: ActivityIn
 ) -> LeadActivity:
     await get(session, lead_id)
-    metadata = data.pop("metadata", {})
     return await repository.add_activity(
-        session, {"lead_id": lead_id, "user_id": user_id, "metadata_": metadata, **data}
+        session,
+        {
+            "lead_id": lead_id,
+            "user_id": user_id,
+            "activity_type": entry.activity_type,
+            "description": entry.description,
+            "metadata_": entry.metadata,
+        },
     )
 
 
@@ -141,9 +166,12 @@ async def convert(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
         return lead
     if lead.status == LeadStatus.LOST:
         raise Conflict("A lost lead cannot be converted; reopen it as a new inquiry")
-    user_id = lead.user_id or await users_repository.id_by_email(session, lead.email)
-    if user_id is None:
-        user_id = await users_repository.create_client(
+    linked = await users.find(session, lead.user_id) if lead.user_id else None
+    if linked is not None:
+        user_id = linked.id
+        await users.promote_to_client(session, linked)
+    else:
+        user_id = await users.client_for(
             session,
             email=lead.email,
             first_name=lead.first_name or lead.email.split("@")[0],
@@ -151,10 +179,6 @@ async def convert(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
             company=lead.company,
             phone=lead.phone,
         )
-    else:
-        user = await users_repository.get(session, user_id)
-        if user is not None and user.role == UserRole.VISITOR:
-            await users_repository.update_fields(session, user_id, {"role": UserRole.CLIENT})
     await repository.update_fields(
         session, lead_id, {"user_id": user_id, "status": LeadStatus.CONVERTED}
     )
@@ -165,31 +189,32 @@ async def rules(session: AsyncSession) -> Sequence[LeadScoringRule]:
     return await repository.rules(session)
 
 
-def _check_rule(data: dict[str, Any]) -> None:
-    needs = {
-        "field_present": ("field",),
-        "field_equals": ("field", "value"),
-        "event": ("event",),
-        "inactivity": ("days",),
-    }[data["kind"]]
-    missing = [n for n in needs if data.get(n) is None]
+RULE_NEEDS = {
+    "field_present": ("field",),
+    "field_equals": ("field", "value"),
+    "event": ("event",),
+    "inactivity": ("days",),
+}
+
+
+def check_rule(rule: RuleIn) -> None:
+    """Each kind of rule needs its own fields (a field, a value, an event, a number of days)."""
+    missing = [n for n in RULE_NEEDS[rule.kind] if getattr(rule, n) is None]
     if missing:
-        raise ValidationFailed(f"A {data['kind']} rule needs {', '.join(missing)}")
+        raise ValidationFailed(f"A {rule.kind} rule needs {', '.join(missing)}")
 
 
-async def add_rule(session: AsyncSession, data: dict[str, Any]) -> LeadScoringRule:
-    _check_rule(data)
-    return await repository.add_rule(session, data)
+async def add_rule(session: AsyncSession, rule: RuleIn) -> LeadScoringRule:
+    check_rule(rule)
+    return await repository.add_rule(session, rule.model_dump())
 
 
-async def change_rule(
-    session: AsyncSession, rule_id: uuid.UUID, data: dict[str, Any]
-) -> LeadScoringRule:
-    _check_rule(data)
-    rule = await repository.change_rule(session, rule_id, data)
-    if rule is None:
+async def change_rule(session: AsyncSession, rule_id: uuid.UUID, rule: RuleIn) -> LeadScoringRule:
+    check_rule(rule)
+    found = await repository.change_rule(session, rule_id, rule.model_dump())
+    if found is None:
         raise NotFound("No such rule")
-    return rule
+    return found
 
 
 async def remove_rule(session: AsyncSession, rule_id: uuid.UUID) -> None:

@@ -9,21 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-TEMPLATES = frozenset(
-    {
-        "verify_email",
-        "password_reset",
-        "password_changed",
-        "booking_requested",
-        "booking_confirmed",
-        "booking_rescheduled",
-        "booking_cancelled",
-        "booking_reminder",
-        "lead_new",
-        "newsletter_confirm",
-        "newsletter_welcome",
-    }
-)
+from dreamer.mail.registry import template_names
 
 
 async def queue(
@@ -38,7 +24,7 @@ async def queue(
 
     ``context`` must hold no secret: links with tokens are made at send time by the worker.
     """
-    if template not in TEMPLATES:
+    if template not in template_names():
         raise ValueError(f"unknown mail template {template!r}")
     value = await session.scalar(
         text("select enqueue_mail(:t, :u, :to, cast(:c as jsonb))"),

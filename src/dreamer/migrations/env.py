@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -38,8 +40,13 @@ def include_object(
 def _configure(connection: Connection) -> None:
     downgraded: list[bool] = []
 
-    def on_version_apply(**kwargs: Any) -> None:
-        downgraded.append(not kwargs["step"].is_upgrade)
+    def on_version_apply(
+        ctx: MigrationContext,
+        step: MigrationInfo,
+        heads: Collection[Any],
+        run_args: Mapping[str, Any],
+    ) -> None:
+        downgraded.append(not step.is_upgrade)
 
     context.configure(
         connection=connection,

@@ -2,6 +2,7 @@
 
 from dreamer.models.accounts import User, UserSession
 from dreamer.models.base import (
+    STAFF_ROLES,
     Base,
     BookingStatus,
     ConsultationType,
@@ -28,6 +29,7 @@ from dreamer.models.system import MailOutbox, MailStatus, RateLimit, RefreshToke
 metadata = Base.metadata
 
 __all__ = [
+    "STAFF_ROLES",
     "AnalyticsEvent",
     "AuditLog",
     "AvailabilityException",

@@ -33,7 +33,11 @@ class UserRole(enum.StrEnum):
 
     @property
     def is_staff(self) -> bool:
-        return self in (UserRole.ADMIN, UserRole.SUPER_ADMIN)
+        return self in STAFF_ROLES
+
+
+# The one definition of who is staff (the RLS helper app_is_staff() says the same in SQL).
+STAFF_ROLES = frozenset({UserRole.ADMIN, UserRole.SUPER_ADMIN})
 
 
 class UserStatus(enum.StrEnum):

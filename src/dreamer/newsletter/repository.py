@@ -146,3 +146,7 @@ async def existing_among(session: AsyncSession, emails: list[str]) -> set[str]:
 
 async def insert_confirmed(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(insert(NewsletterSubscription).values(id=uuid.uuid4(), **values))
+
+
+async def get(session: AsyncSession, subscription_id: uuid.UUID) -> NewsletterSubscription | None:
+    return await session.get(NewsletterSubscription, subscription_id)

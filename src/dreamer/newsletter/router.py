@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from starlette.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import HTMLResponse, StreamingResponse
 
-from dreamer.core.errors import BadRequest, NotFound, ValidationFailed
+from dreamer.core import csvio
+from dreamer.core.errors import BadRequest, NotFound
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
-from dreamer.deps import Context, DbSession, Staff
+from dreamer.deps import (
+    Context,
+    DatabaseDep,
+    DbSession,
+    SettingsDep,
+    SigningKeyDep,
+    Staff,
+    rate_limit,
+)
 from dreamer.newsletter import service
 from dreamer.newsletter.schemas import ConfirmIn, SubscribeIn, SubscriberOut, TagsIn
 
@@ -24,23 +31,30 @@ PENDING = "Thanks! Please check your inbox to confirm your subscription."
 Token = Annotated[str, Query(min_length=16, max_length=512)]
 
 
-@router.post("/subscribe", status_code=202, response_model=Envelope[dict[str, str]])
-async def subscribe(
-    body: SubscribeIn, request: Request, db: DbSession, ctx: Context
-) -> JSONResponse:
+def _env(settings: SettingsDep, key: SigningKeyDep) -> service.Env:
+    return service.Env.of(settings, key)
+
+
+Env = Annotated[service.Env, Depends(_env)]
+
+
+@router.post(
+    "/subscribe",
+    status_code=202,
+    response_model=Envelope[dict[str, str]],
+    dependencies=[rate_limit("newsletter:ip", "rate_limit_newsletter_ip", body=SubscribeIn)],
+)
+async def subscribe(body: SubscribeIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Ask for a confirmation mail (double opt-in). The answer is always the same: it never
     tells whether the address is subscribed already, and never downgrades a confirmed one."""
-    await request.app.state.auth.limiter.hit(
-        "newsletter:ip", ctx.ip or "-", request.app.state.settings.rate_limit_newsletter_ip
-    )
-    await service.subscribe(db, request, ctx, body.email, body.tags)
+    await service.subscribe(db, env, ctx, body)
     return ok({"message": PENDING}, status=202)
 
 
 @router.post("/confirm", response_model=Envelope[dict[str, str]])
-async def confirm(body: ConfirmIn, request: Request, db: DbSession, ctx: Context) -> JSONResponse:
+async def confirm(body: ConfirmIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Confirm with the mailed token (single use, valid 7 days)."""
-    if await service.confirm(db, request, ctx, body.token) is None:
+    if await service.confirm(db, env, ctx, body.token) is None:
         raise BadRequest("This confirmation link is invalid, used or expired")
     return ok({"message": "Subscription confirmed"})
 
@@ -91,39 +105,20 @@ async def subscribers(
 
 @router.get(
     "/subscribers/export.csv",
-    response_class=Response,
+    response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export(
     db: DbSession,
+    database: DatabaseDep,
     ctx: Staff,
     status: Annotated[str | None, Query(pattern="^(active|pending|unsubscribed)$")] = None,
-) -> Response:
-    """Subscribers as CSV (email, state, tags, confirmed, unsubscribed)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["email", "active", "tags", "confirmed_at", "unsubscribed_at"])
-    cursor = None
-    while True:
-        rows, cursor = await service.page(
-            db, state=status, tag=None, search=None, cursor=cursor, limit=100
-        )
-        for r in rows:
-            writer.writerow(
-                [
-                    r.email,
-                    r.is_active,
-                    ";".join(map(str, r.tags)),
-                    r.confirmed_at.isoformat() if r.confirmed_at else "",
-                    r.unsubscribed_at.isoformat() if r.unsubscribed_at else "",
-                ]
-            )
-        if cursor is None:
-            break
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="subscribers.csv"'},
+) -> StreamingResponse:
+    """Subscribers as CSV (email, state, tags, confirmed, unsubscribed), streamed; cells that a
+    spreadsheet would evaluate as formulas are neutralised."""
+    lines = await service.export_csv(db, database, ctx, status)
+    return StreamingResponse(
+        lines, media_type=csvio.MEDIA_TYPE, headers=csvio.content_disposition("subscribers.csv")
     )
 
 
@@ -147,13 +142,10 @@ async def import_subscribers(
     request: Request,
     db: DbSession,
     ctx: Staff,
+    env: Env,
     dry_run: Annotated[bool, Query(alias="dryRun")] = True,
 ) -> JSONResponse:
     """Import subscribers (CSV with `email`, optional `tags`); unsubscribed or erased addresses
     are reported as `suppressed` and never re-added."""
-    content = (await request.body()).decode("utf-8-sig", errors="replace")
-    try:
-        report = await service.import_csv(db, request, ctx, content, dry_run=dry_run)
-    except ValueError as exc:
-        raise ValidationFailed(str(exc)) from None
-    return ok(report)
+    report = await service.import_csv(db, env, ctx, await request.body(), dry_run=dry_run)
+    return ok(report.as_dict())

@@ -2,69 +2,80 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
 
-from dreamer.core import clock, signing
-from dreamer.core.errors import NotFound
+from dreamer.core import clock, csvio, signing
+from dreamer.core.config import Settings
+from dreamer.core.errors import NotFound, ValidationFailed
 from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.core.security import token_digest
-from dreamer.db.session import RequestContext
+from dreamer.db.repository import Position, export_rows
+from dreamer.db.session import Database, RequestContext
 from dreamer.mail import outbox
 from dreamer.models import NewsletterSubscription
 from dreamer.newsletter import repository
+from dreamer.newsletter.schemas import SubscribeIn
 
 
-def consent(request: Request, ctx: RequestContext, action: str) -> dict[str, Any]:
-    """What the person agreed to, when, from where (kept with the subscription)."""
-    return {
-        "action": action,
-        "at": clock.now().isoformat(),
-        "ip": ctx.ip,
-        "wording": request.app.state.settings.newsletter_consent_version,
-        "userAgent": (ctx.user_agent or "")[:300] or None,
-    }
+@dataclass(frozen=True)
+class Env:
+    """What the newsletter needs beyond the transaction."""
 
+    consent_version: str
+    signing_key: str
 
-def _unsubscribe_hash(request: Request, email: str) -> str:
-    return token_digest(signing.unsubscribe_token(request.app.state.secret_key, email))
+    @classmethod
+    def of(cls, settings: Settings, signing_key: str) -> Env:
+        return cls(settings.newsletter_consent_version, signing_key)
+
+    def consent(self, ctx: RequestContext, action: str) -> dict[str, Any]:
+        """What the person agreed to, when, from where (kept with the subscription)."""
+        return {
+            "action": action,
+            "at": clock.now().isoformat(),
+            "ip": ctx.ip,
+            "wording": self.consent_version,
+            "userAgent": (ctx.user_agent or "")[:300] or None,
+        }
+
+    def unsubscribe_hash(self, email: str) -> str:
+        return token_digest(signing.unsubscribe_token(self.signing_key, email))
 
 
 async def subscribe(
-    session: AsyncSession, request: Request, ctx: RequestContext, email: str, tags: list[str]
+    session: AsyncSession, env: Env, ctx: RequestContext, signup: SubscribeIn
 ) -> None:
     """Pending until confirmed; an active subscription stays as it is. The caller always gets
     the same answer."""
     row = await repository.subscribe(
         session,
-        email=email,
-        tags=tags,
-        consent=consent(request, ctx, "subscribe"),
+        email=signup.email,
+        tags=signup.tags,
+        consent=env.consent(ctx, "subscribe"),
         user_id=ctx.user_id,
-        unsubscribe_hash=_unsubscribe_hash(request, email),
+        unsubscribe_hash=env.unsubscribe_hash(signup.email),
     )
     if row.needs_confirmation:
         await outbox.queue(
             session,
             "newsletter_confirm",
-            to=email.strip(),
+            to=signup.email.strip(),
             user_id=None,
             context={"subscription_id": str(row.subscription_id)},
         )
 
 
 async def confirm(
-    session: AsyncSession, request: Request, ctx: RequestContext, token: str
+    session: AsyncSession, env: Env, ctx: RequestContext, token: str
 ) -> uuid.UUID | None:
     row = await repository.confirm(
-        session, token_digest(token), clock.now(), consent(request, ctx, "confirm")
+        session, token_digest(token), clock.now(), env.consent(ctx, "confirm")
     )
     if row is None:
         return None
@@ -111,32 +122,54 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     return await repository.counts(session)
 
 
+EXPORT_COLUMNS = ("email", "active", "tags", "confirmed_at", "unsubscribed_at")
+IMPORT_OUTCOMES = ("created", "duplicate", "suppressed", "invalid")
+
+
+def _cells(row: NewsletterSubscription) -> list[object]:
+    return [
+        row.email,
+        row.is_active,
+        ";".join(map(str, row.tags)),
+        row.confirmed_at.isoformat() if row.confirmed_at else "",
+        row.unsubscribed_at.isoformat() if row.unsubscribed_at else "",
+    ]
+
+
+async def export_csv(
+    session: AsyncSession, database: Database, ctx: RequestContext, state: str | None
+) -> AsyncIterator[str]:
+    """Subscribers (newest first) as CSV lines; tags come from the public, so cells that a
+    spreadsheet would evaluate are neutralised."""
+
+    async def fetch(
+        s: AsyncSession, after: Position | None, n: int
+    ) -> Sequence[NewsletterSubscription]:
+        return await repository.page(s, state=state, tag=None, search=None, after=after, limit=n)
+
+    rows = await export_rows(session, database, ctx, fetch, lambda r: (r.created_at, r.id))
+    return csvio.stream(EXPORT_COLUMNS, (_cells(row) async for row in rows))
+
+
 async def import_csv(
-    session: AsyncSession, request: Request, ctx: RequestContext, content: str, *, dry_run: bool
-) -> dict[str, Any]:
+    session: AsyncSession, env: Env, ctx: RequestContext, content: bytes, *, dry_run: bool
+) -> csvio.ImportReport:
     """Add subscribers from another list (columns: email, optional tags separated by ';').
     Addresses that unsubscribed or were erased are never re-added; nor are existing ones."""
-    reader = csv.DictReader(io.StringIO(content))
-    if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ValueError("the CSV needs a header row with an 'email' column")
-    rows: list[dict[str, Any]] = []
+    try:
+        rows = csvio.read(content, required=("email",))
+    except csvio.CsvError as exc:
+        raise ValidationFailed(str(exc)) from None
+    report = csvio.ImportReport(dry_run, IMPORT_OUTCOMES)
     valid: list[tuple[int, str, list[str]]] = []
-    for line, raw in enumerate(reader, start=2):
-        values = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+    for row in rows:
         try:
-            email = validate_email(values.get("email", ""), check_deliverability=False).normalized
+            email = validate_email(row.get("email") or "", check_deliverability=False).normalized
         except EmailNotValidError as exc:
-            rows.append(
-                {
-                    "line": line,
-                    "email": values.get("email"),
-                    "outcome": "invalid",
-                    "reason": str(exc),
-                }
-            )
+            report.add(row.line, row.get("email"), "invalid", str(exc))
             continue
-        tags = [t.strip() for t in values.get("tags", "").split(";") if t.strip()]
-        valid.append((line, email, tags))
+        tags = [t.strip() for t in (row.get("tags") or "").split(";") if t.strip()]
+        valid.append((row.line, email, tags))
     emails = [email for _, email, _ in valid]
     suppressed = await repository.suppressed_among(session, emails)
     existing = await repository.existing_among(session, emails)
@@ -146,9 +179,9 @@ async def import_csv(
             "suppressed" if key in suppressed else "duplicate" if key in existing else "created"
         )
         existing.add(key)  # a second row of the same address is a duplicate
-        rows.append({"line": line, "email": email, "outcome": outcome})
+        report.add(line, email, outcome)
         if outcome == "created" and not dry_run:
-            record = {**consent(request, ctx, "import"), "by": str(ctx.user_id)}
+            record = {**env.consent(ctx, "import"), "by": str(ctx.user_id)}
             await repository.insert_confirmed(
                 session,
                 {
@@ -156,12 +189,8 @@ async def import_csv(
                     "is_active": True,
                     "confirmed_at": clock.now(),
                     "tags": tags,
-                    "unsubscribe_token": _unsubscribe_hash(request, email),
+                    "unsubscribe_token": env.unsubscribe_hash(email),
                     "consent": {"history": [record]},
                 },
             )
-    rows.sort(key=lambda item: item["line"])
-    summary = dict.fromkeys(("created", "duplicate", "suppressed", "invalid"), 0)
-    for item in rows:
-        summary[item["outcome"]] += 1
-    return {"dryRun": dry_run, "counts": summary, "rows": rows}
+    return report

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from dreamer.app import passwords_for
-from dreamer.auth.passwords import check_new_password
+from dreamer.auth.service import check_password_policy, passwords_for
 from dreamer.core.config import Settings
 from dreamer.core.errors import ValidationFailed
 from dreamer.db.session import SYSTEM, Database
@@ -24,7 +23,7 @@ async def create_staff(
     role: str,
 ) -> str:
     try:
-        check_new_password(password, email=email)
+        check_password_policy(password, email=email)
     except ValidationFailed as exc:
         raise ValueError(exc.detail) from None
     password_hash = passwords_for(settings).hash(password)

@@ -24,5 +24,5 @@ async def get_profile(db: DbSession, ctx: SignedIn) -> JSONResponse:
 async def update_profile(body: ProfileIn, db: DbSession, ctx: SignedIn) -> JSONResponse:
     """Update profile fields (only those sent). Any other field (role, status,
     emailVerified, id, email) is refused with 422 and nothing changes."""
-    user = await service.update_profile(db, ctx, body.model_dump(exclude_unset=True))
+    user = await service.update_profile(db, ctx, body)
     return ok(UserOut.model_validate(user).model_dump(mode="json"))

@@ -8,15 +8,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.auth import repository as auth_repository
-from dreamer.core import clock
+from dreamer.auth import service as auth
 from dreamer.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dreamer.core.pagination import decode_cursor, split_page
+from dreamer.db import audit
 from dreamer.db.session import RequestContext
-from dreamer.models import User, UserRole, UserStatus
+from dreamer.models import STAFF_ROLES, User, UserRole, UserStatus
 from dreamer.users import repository
-
-STAFF_ROLES = frozenset({UserRole.ADMIN, UserRole.SUPER_ADMIN})
+from dreamer.users.schemas import ProfileIn
 
 
 async def profile(session: AsyncSession, ctx: RequestContext) -> User:
@@ -27,12 +26,11 @@ async def profile(session: AsyncSession, ctx: RequestContext) -> User:
     return user
 
 
-async def update_profile(
-    session: AsyncSession, ctx: RequestContext, changes: dict[str, Any]
-) -> User:
+async def update_profile(session: AsyncSession, ctx: RequestContext, changes: ProfileIn) -> User:
+    """Only the fields the caller sent change."""
     assert ctx.user_id is not None
-    if changes:
-        await repository.update_fields(session, ctx.user_id, changes)
+    if values := changes.model_dump(exclude_unset=True):
+        await repository.update_fields(session, ctx.user_id, values)
     return await profile(session, ctx)
 
 
@@ -74,7 +72,7 @@ async def administer(
     if user_id == ctx.user_id:
         raise Conflict("Change your own role or status through another administrator")
     touches_staff = role is not None and (role in STAFF_ROLES or target.role in STAFF_ROLES)
-    if (touches_staff or target.role == UserRole.SUPER_ADMIN) and ctx.role != "super_admin":
+    if (touches_staff or target.role == UserRole.SUPER_ADMIN) and ctx.role != UserRole.SUPER_ADMIN:
         raise Forbidden("Only a super_admin may change administrators or grant staff roles")
     changes: dict[str, Any] = {}
     if status is not None and status != target.status:
@@ -89,13 +87,56 @@ async def administer(
         return target
     await repository.update_fields(session, user_id, changes)
     if status in (UserStatus.SUSPENDED, UserStatus.INACTIVE):
-        await auth_repository.revoke_sessions(
-            session, user_id=user_id, reason=f"account_{status.value}", now=clock.now()
-        )
-    await auth_repository.audit_event(
+        await auth.end_sessions(session, user_id, f"account_{status.value}")
+    await audit.record_event(
         session,
         "users.administered",
         user_id,
         {k: getattr(v, "value", v) for k, v in changes.items()},
     )
     return await get_user(session, user_id)
+
+
+# For other domains: what they may know and change about accounts.
+
+
+async def find(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    """The account, if the caller may see it (RLS)."""
+    return await repository.get(session, user_id)
+
+
+async def is_staff_member(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    user = await repository.get(session, user_id)
+    return user is not None and user.role.is_staff
+
+
+async def promote_to_client(session: AsyncSession, user: User) -> None:
+    """A visitor who books or buys becomes a client; other roles stay as they are."""
+    if user.role == UserRole.VISITOR:
+        await repository.update_fields(session, user.id, {"role": UserRole.CLIENT})
+
+
+async def client_for(
+    session: AsyncSession,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    company: str | None,
+    phone: str | None,
+) -> uuid.UUID:
+    """The account of ``email`` (promoted to client), or a new client account for it."""
+    user_id = await repository.id_by_email(session, email)
+    if user_id is None:
+        return await repository.create_client(
+            session,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            company=company,
+            phone=phone,
+        )
+    user = await repository.get(session, user_id)
+    if user is not None:
+        await promote_to_client(session, user)
+    return user_id

@@ -1,22 +1,18 @@
-"""CSV export and import of leads. Import reports what each row would do before anything is
-written (dry run), and applies all rows in the request's single transaction."""
+"""Leads as CSV rows (through ``core.csvio``): the columns of the export, and what an imported
+row does — create a lead, merge into the newest lead of its address, or nothing (duplicate)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.core import clock
+from dreamer.core import clock, csvio
 from dreamer.leads import repository
 from dreamer.models import Lead, LeadSource, LeadStatus
 
-COLUMNS = [
+COLUMNS = (
     "id",
     "email",
     "first_name",
@@ -30,74 +26,31 @@ COLUMNS = [
     "tags",
     "assigned_to",
     "created_at",
-]
+)
 COMPARED = ("first_name", "last_name", "company", "phone", "inquiry_type")
-MAX_ROWS = 50_000
+OUTCOMES = ("created", "merged", "duplicate", "invalid")
 
 
-def header() -> str:
-    return _line(COLUMNS)
+def cells(lead: Lead) -> list[object]:
+    return [
+        lead.id,
+        lead.email,
+        lead.first_name,
+        lead.last_name,
+        lead.company,
+        lead.phone,
+        lead.inquiry_type,
+        lead.status.value,
+        lead.source.value,
+        lead.score,
+        ";".join(str(t) for t in lead.tags),
+        lead.assigned_to,
+        lead.created_at.isoformat(),
+    ]
 
 
-def _line(values: Iterable[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(
-        ["" if v is None else _safe(str(v)) for v in values]
-    )
-    return buffer.getvalue()
-
-
-def _safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets: neutralise it.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def row(lead: Lead) -> str:
-    return _line(
-        [
-            lead.id,
-            lead.email,
-            lead.first_name,
-            lead.last_name,
-            lead.company,
-            lead.phone,
-            lead.inquiry_type,
-            lead.status.value,
-            lead.source.value,
-            lead.score,
-            ";".join(str(t) for t in lead.tags),
-            lead.assigned_to,
-            lead.created_at.isoformat(),
-        ]
-    )
-
-
-def _unsafe(value: str) -> str:
-    return value[1:] if value[:2] in ("'=", "'+", "'-", "'@") else value
-
-
-@dataclass
-class Report:
-    dry_run: bool
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("created", "merged", "duplicate", "invalid"), 0)
-        for item in self.rows:
-            counts[item["outcome"]] += 1
-        return counts
-
-
-def _clean(raw: dict[str, str | None]) -> dict[str, Any]:
-    return {
-        k.strip().lower(): _unsafe((v or "").strip()) or None
-        for k, v in raw.items()
-        if k is not None
-    }
-
-
-def _validate(values: dict[str, Any]) -> str | None:
+def _problem(values: dict[str, Any]) -> str | None:
+    """Why a row cannot be imported (normalising its e-mail address in place), or None."""
     if not values.get("email"):
         return "email missing"
     try:
@@ -114,38 +67,27 @@ def _tags(values: dict[str, Any]) -> list[str]:
     return [t.strip() for t in (values.get("tags") or "").split(";") if t.strip()]
 
 
-async def import_csv(session: AsyncSession, content: str, *, dry_run: bool) -> Report:
-    reader = csv.DictReader(io.StringIO(content))
-    if not reader.fieldnames or "email" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise ValueError("the CSV needs a header row with at least an 'email' column")
-    rows = [(n + 2, _clean(r)) for n, r in enumerate(reader)]
-    if len(rows) > MAX_ROWS:
-        raise ValueError(f"at most {MAX_ROWS} rows per import")
-    report = Report(dry_run)
+async def import_rows(
+    session: AsyncSession, rows: list[csvio.ImportedRow], *, dry_run: bool
+) -> csvio.ImportReport:
+    report = csvio.ImportReport(dry_run, OUTCOMES)
     valid = []
-    for line, values in rows:
-        problem = _validate(values)
+    for row in rows:
+        values: dict[str, Any] = dict(row.values)
+        problem = _problem(values)
         if problem:
-            report.rows.append(
-                {
-                    "line": line,
-                    "email": values.get("email"),
-                    "outcome": "invalid",
-                    "reason": problem,
-                }
-            )
+            report.add(row.line, values.get("email"), "invalid", problem)
         else:
-            valid.append((line, values))
+            valid.append((row.line, values))
     existing = await repository.by_emails(session, sorted({v["email"].lower() for _, v in valid}))
     seen: set[str] = set()
     for line, values in valid:
         key = values["email"].lower()
         outcome = _outcome(existing.get(key), values, key in seen)
         seen.add(key)
-        report.rows.append({"line": line, "email": values["email"], "outcome": outcome})
+        report.add(line, values["email"], outcome)
         if not dry_run:
             await _apply(session, outcome, existing.get(key), values)
-    report.rows.sort(key=lambda item: item["line"])
     return report
 
 
