@@ -24,8 +24,8 @@ from dreamer.core.config import Settings
 from dreamer.db import migrate
 from dreamer.db.runtime import start_embedded
 from dreamer.db.session import Database, RequestContext
-from dreamer.leads import repository, service
-from dreamer.leads.repository import LeadFilter
+from dreamer.leads import service
+from dreamer.leads.schemas import LeadFilter
 from dreamer.models import LeadStatus
 
 # tmpfs when there is one: the bench measures queries, not the disk
@@ -140,7 +140,7 @@ async def main(rows: int, repeat: int) -> None:
                 "top score": lambda s: service.page(
                     s, LeadFilter(), sort="-score", cursor=None, limit=20
                 ),
-                "stats (whole table)": repository.stats,
+                "stats (whole table)": service.stats,
             }
             results = {name: await _median(db, ctx, repeat, run) for name, run in cases.items()}
         finally:

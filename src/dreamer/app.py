@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
@@ -23,6 +24,7 @@ from dreamer.core.config import Settings, get_settings
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
 from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
+from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse
 from dreamer.db.migrate import head_revision
 from dreamer.db.ratelimit import RateLimiter
@@ -74,15 +76,25 @@ class LegacyPathConvertor(Convertor[str]):
 register_url_convertor("legacy", LegacyPathConvertor())
 
 
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Ready(BaseModel):
+    status: str
+    schema_: str = Field(alias="schema")
+
+
 def _ops_router() -> APIRouter:
     ops = APIRouter(tags=["operations"])
 
-    @ops.get("/healthz")
+    @ops.get("/healthz", response_model=Health)
     async def healthz() -> JSONResponse:
         """The process is alive (no dependencies checked)."""
         return JSONResponse({"status": "ok", "version": __version__})
 
-    @ops.get("/readyz")
+    @ops.get("/readyz", response_model=Ready)
     async def readyz(request: Request) -> JSONResponse:
         """The database is reachable and migrated to this build's schema version."""
         db: Database = request.app.state.db
@@ -162,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.add_middleware(

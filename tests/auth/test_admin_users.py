@@ -23,7 +23,9 @@ async def test_list_filter_search_and_paginate(
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 2, "role": "client"} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"limit": 2, "role": "client"}
+        if cursor:
+            params["cursor"] = cursor
         page = (await client.get("/api/v1/admin/users", params=params, headers=admin.auth)).json()
         seen += [u["email"] for u in page["data"]]
         cursor = page["meta"]["nextCursor"]

@@ -30,7 +30,7 @@ def day(
     rule: Rules,
     date: dt.date,
     duration: int = 60,
-    busy: list | None = None,
+    busy: list[tuple[dt.datetime, dt.datetime]] | None = None,
     now: dt.datetime | None = None,
 ) -> list[dt.datetime]:
     start = dt.datetime.combine(date, dt.time(0), tzinfo=UTC) - dt.timedelta(hours=14)

@@ -49,7 +49,7 @@ async def test_pagination(client: httpx.AsyncClient, seeded: None) -> None:
 
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"page": 0}, {"page": "x"}])
 async def test_bad_paging_is_a_422_problem(
-    client: httpx.AsyncClient, params: dict[str, object]
+    client: httpx.AsyncClient, params: dict[str, int | str]
 ) -> None:
     response = await client.get("/api/v1/services", params=params)
     assert response.status_code == 422

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_report_counts_every_outcome_and_sorts_by_line() -> None:
 
 
 async def test_stream_yields_the_header_then_each_row() -> None:
-    async def rows():  # type: ignore[no-untyped-def]
+    async def rows() -> AsyncIterator[list[object]]:
         yield ["=x", 1]
         yield [None, "y"]
 

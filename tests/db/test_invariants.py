@@ -28,7 +28,7 @@ async def _book(
     buffer: int = 0,
     status: str = "pending",
 ) -> uuid.UUID:
-    return await conn.fetchval(
+    value: uuid.UUID = await conn.fetchval(
         "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes, "
         "buffer_minutes, status) values ($1, $2, $3, $4, $5, $6) returning id",
         world.a,
@@ -38,6 +38,7 @@ async def _book(
         buffer,
         status,
     )
+    return value
 
 
 async def test_overlapping_active_bookings_are_impossible(

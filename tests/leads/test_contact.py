@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 
-from tests.conftest import MailSink, make_account
+from tests.conftest import Account, MailSink, make_account
 
 WEBSITE = {
     "name": "Ada Lovelace",
@@ -19,7 +19,7 @@ WEBSITE = {
 Deliver = Callable[[], Awaitable[None]]
 
 
-async def _staff(client: httpx.AsyncClient, owner: asyncpg.Connection) -> list[object]:
+async def _staff(client: httpx.AsyncClient, owner: asyncpg.Connection) -> list[Account]:
     staff = []
     for name in ("sales1", "sales2"):
         account = await make_account(client, owner, f"{name}@example.com", role="admin")
@@ -43,7 +43,7 @@ async def test_the_websites_payload_creates_a_scored_assigned_lead(
     )
     assert lead["inquiry_type"] == "general" and lead["source"] == "website"
     assert lead["score"] == 10  # company given
-    assert lead["assigned_to"] in {s.id for s in staff}  # type: ignore[attr-defined]
+    assert lead["assigned_to"] in {s.id for s in staff}
     activity = await owner_conn.fetchval(
         "select activity_type from lead_activities where lead_id = $1", lead["id"]
     )
@@ -68,7 +68,7 @@ async def test_round_robin_assignment(
         for r in await owner_conn.fetch("select assigned_to from leads order by created_at")
     ]
     assert owners[0] != owners[1] and owners[0] == owners[2] and owners[1] == owners[3]
-    assert set(owners) == {s.id for s in staff}  # type: ignore[attr-defined]
+    assert set(owners) == {s.id for s in staff}
 
 
 async def test_repeat_inquiry_merges_into_the_open_lead(

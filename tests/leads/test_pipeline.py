@@ -122,7 +122,8 @@ async def test_booking_raises_the_score_of_the_users_lead(
         service,
     )
     lead = await _only_lead(client, admin)
-    assert any(d["rule"] == "Booked a consultation" for d in lead["scoreDetails"])  # type: ignore[union-attr]
+    details: list[dict[str, object]] = lead["scoreDetails"]  # type: ignore[assignment]
+    assert any(d["rule"] == "Booked a consultation" for d in details)
     timeline = (
         await client.get(f"/api/v1/leads/{lead['id']}/activities", headers=admin.auth)
     ).json()["data"]
@@ -158,7 +159,9 @@ async def test_list_filters_search_sort_and_cursor(
     seen = []
     cursor = None
     while True:
-        params = {"limit": 2, "sort": "createdAt"} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"limit": 2, "sort": "createdAt"}
+        if cursor:
+            params["cursor"] = cursor
         page = (await client.get("/api/v1/leads", params=params, headers=admin.auth)).json()
         seen += [x["email"] for x in page["data"]]
         cursor = page["meta"]["nextCursor"]

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from dreamer.app import create_app
+from tests.conformance import Conformance
 from tests.conftest import (
     PASSWORD,
     Account,
@@ -49,6 +50,7 @@ class World:
     client: httpx.AsyncClient
     owner: asyncpg.Connection
     accounts: dict[str, Account]
+    conformance: Conformance
     counter: list[int] = field(default_factory=lambda: [0])
 
     def unique(self) -> str:
@@ -588,7 +590,7 @@ async def world(cluster: Cluster, tmp_path: Path) -> AsyncIterator[World]:
             actor: await make_account(client, owner, f"{actor}.matrix@example.com", role=role)
             for actor, role in ROLES.items()
         }
-        yield World(client, owner, accounts)
+        yield World(client, owner, accounts, Conformance(app.openapi()))
     await owner.close()
     await app.state.db.dispose()
     await drop_database(cluster, db.name)
@@ -614,4 +616,7 @@ async def test_access(world: World, route: tuple[str, str]) -> None:
                 failures.append(
                     f"{actor}/{whose}: {response.status_code} != {status} ({response.text[:120]})"
                 )
+            # The body must be what /docs says it is, for every role and outcome.
+            for problem in world.conformance.problems(route[0], route[1], response):
+                failures.append(f"{actor}/{whose}: {problem}")
     assert failures == []

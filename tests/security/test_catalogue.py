@@ -21,13 +21,14 @@ NOT_ROW_AUDITED = {
 
 
 async def _tables(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
         select c.relname, c.relrowsecurity, c.relforcerowsecurity, c.relispartition
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname <> 'alembic_version'
         """
     )
+    return rows
 
 
 async def test_every_table_has_rls_enabled_and_forced(owner_conn: asyncpg.Connection) -> None:

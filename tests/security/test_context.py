@@ -34,12 +34,13 @@ async def _user_with_session(conn: asyncpg.Connection, user_id: uuid.UUID) -> uu
         user_id,
         f"{user_id.hex[-4:]}@example.com",
     )
-    return await conn.fetchval(
+    value: uuid.UUID = await conn.fetchval(
         "insert into user_sessions (user_id, session_token, expires_at) "
         "values ($1, $2, now() + interval '1 day') returning id",
         user_id,
         user_id.hex,
     )
+    return value
 
 
 async def test_context_values_are_parameters_not_sql(

@@ -30,12 +30,13 @@ class World:
 
 
 async def _user(conn: asyncpg.Connection, email: str, role: str) -> uuid.UUID:
-    return await conn.fetchval(
+    value: uuid.UUID = await conn.fetchval(
         "insert into users (email, first_name, last_name, role, status, email_verified) "
         "values ($1, 'F', 'L', $2, 'active', true) returning id",
         email,
         role,
     )
+    return value
 
 
 async def build_world(conn: asyncpg.Connection) -> World:

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from starlette.responses import Response
+from starlette.responses import JSONResponse as StarletteJSONResponse
 
 T = TypeVar("T")
 
@@ -71,8 +71,9 @@ class Envelope(ApiModel, Generic[T]):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
-class JSONResponse(Response):
-    media_type = "application/json"
+class JSONResponse(StarletteJSONResponse):
+    """JSON through orjson. A subclass of Starlette's, so FastAPI documents the route's
+    ``response_model`` as the body (with a plain ``Response`` it documents a string)."""
 
     def render(self, content: Any) -> bytes:
         return json_bytes(content)
