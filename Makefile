@@ -1,12 +1,15 @@
 # The two commands: `make run` (set up and serve) and `make test` (set up and test).
-.PHONY: run test lint format bench clean setup
+.PHONY: run test lint format bench clean setup setup-runtime lock
 
 BIN := .venv/bin
 
 setup:
-	@./scripts/bootstrap.sh
+	@./scripts/bootstrap.sh dev
 
-run: setup
+setup-runtime:
+	@./scripts/bootstrap.sh runtime
+
+run: setup-runtime
 	$(BIN)/dreamer serve
 
 test: setup lint
@@ -25,6 +28,14 @@ format: setup
 bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.leads
+
+# Re-resolve the locks from the ranges in pyproject.toml (after changing a dependency).
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
+lock: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements/runtime.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev -o requirements/dev.lock pyproject.toml
 
 clean:
 	rm -rf .venv .dreamer .mypy_cache .ruff_cache .pytest_cache

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Create .venv and install the project with its dev tools; re-run only when pyproject changes.
+# Create .venv and install exactly the locked versions (hash-checked), then the project itself.
+#   scripts/bootstrap.sh runtime   what `make run` needs    (requirements/runtime.lock)
+#   scripts/bootstrap.sh dev       plus the test/lint tools (requirements/dev.lock)
+# Re-runs only when the lock or pyproject.toml is newer than the last install. `make lock`
+# refreshes the locks from the ranges in pyproject.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 VENV=.venv
-STAMP=$VENV/.installed
+LEVEL=${1:-dev}
+LOCK=requirements/$LEVEL.lock
+STAMP=$VENV/.installed-$LEVEL
 
-if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ]; then
+[ -f "$LOCK" ] || { echo "no such lock: $LOCK" >&2; exit 1; }
+if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt "$LOCK" ]; then
   exit 0
 fi
 "$PYTHON" - <<'PY' || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -27,5 +34,7 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
   fi
 fi
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+PIP=("$VENV/bin/python" -m pip --quiet --disable-pip-version-check)
+"${PIP[@]}" install --require-hashes --no-deps -r "$LOCK"
+"${PIP[@]}" install --no-deps -e .
 touch "$STAMP"
