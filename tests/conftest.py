@@ -10,65 +10,33 @@ as ``dreamer_app``, so Row Level Security applies exactly as in production.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import email
-import email.message
-import email.policy
-import itertools
 import os
-import re
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
 
 from dreamer.core.config import Settings
-from dreamer.db import migrate
-from dreamer.db.bootstrap import ensure_database, ensure_roles
-from dreamer.db.embedded import APP_ROLE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
-
-TEMPLATE = "dreamer_template"
-_counter = itertools.count()
-
-
-@dataclass(frozen=True)
-class Cluster:
-    superuser_url: str
-    owner_password: str
-    app_password: str
-
-    def url(self, role: str, database: str) -> str:
-        parts = urlsplit(self.superuser_url)
-        password = {OWNER_ROLE: self.owner_password, APP_ROLE: self.app_password}[role]
-        host = parts.hostname or ""
-        netloc = f"{role}:{quote(password, safe='')}@{host}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, f"/{database}", parts.query, ""))
-
-
-@dataclass(frozen=True)
-class ClonedDatabase:
-    name: str
-    app_url: str
-    owner_url: str
-
-
-def _superuser_url_for(server: EmbeddedPostgres) -> str:
-    return server.url(SUPERUSER, "postgres")
+from dreamer.db.embedded import EmbeddedPostgres
+from tests.harness import (
+    ClonedDatabase,
+    Cluster,
+    MailSink,
+    clone_database,
+    drop_database,
+    make_settings,
+    prepare_template,
+    superuser_url_for,
+)
 
 
 @pytest.fixture(scope="session")
@@ -84,48 +52,14 @@ def cluster() -> Iterator[Cluster]:
         bindir = os.environ.get("PG_BINDIR")
         server = EmbeddedPostgres(Path(tmp.name), Path(bindir) if bindir else None, fast=True)
         server.start()
-        superuser_url = _superuser_url_for(server)
+        superuser_url = superuser_url_for(server)
     result = Cluster(superuser_url, secrets.token_urlsafe(16), secrets.token_urlsafe(16))
-    asyncio.run(_prepare_template(result))
+    asyncio.run(prepare_template(result))
     yield result
     if server is not None:
         server.stop()
     if tmp is not None:
         tmp.cleanup()
-
-
-async def _prepare_template(c: Cluster) -> None:
-    conn = await asyncpg.connect(c.superuser_url)
-    try:
-        await ensure_roles(conn, owner_password=c.owner_password, app_password=c.app_password)
-        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-        await ensure_database(conn, TEMPLATE)
-    finally:
-        await conn.close()
-    owner_url = c.url(OWNER_ROLE, TEMPLATE)
-    await asyncio.to_thread(migrate.upgrade, owner_url)
-    await migrate.ensure_partitions(owner_url)
-
-
-async def clone_database(c: Cluster) -> ClonedDatabase:
-    name = f"t_{os.getpid()}_{next(_counter)}"
-    conn = await asyncpg.connect(c.superuser_url)
-    try:
-        await conn.execute(
-            f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER_ROLE} STRATEGY FILE_COPY"
-        )
-        await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
-    finally:
-        await conn.close()
-    return ClonedDatabase(name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name))
-
-
-async def drop_database(c: Cluster, name: str) -> None:
-    conn = await asyncpg.connect(c.superuser_url)
-    try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await conn.close()
 
 
 @pytest.fixture
@@ -149,25 +83,6 @@ async def app_conn(fresh_db: ClonedDatabase) -> AsyncIterator[asyncpg.Connection
     await conn.close()
 
 
-def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "dreamer_env": "test",
-        "dreamer_home": home,
-        "database_url": db.app_url,
-        "database_owner_url": db.owner_url,
-        "secret_key": "test-secret-" + "x" * 40,
-        "db_pool_size": 4,
-        # cheap hashing in tests; tests/auth/test_passwords.py checks the production parameters
-        "argon2_time_cost": 1,
-        "argon2_memory_kib": 1024,
-        "argon2_parallelism": 1,
-        "frontend_url": "https://dreamer.test",
-        "trusted_proxies": ["203.0.113.7/32"],
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     from dreamer.app import create_app
@@ -177,56 +92,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
     await app.state.db.dispose()
-
-
-async def act_as(
-    conn: asyncpg.Connection,
-    *,
-    user_id: uuid.UUID | None = None,
-    role: str = "anonymous",
-    visitor_id: str | None = None,
-) -> None:
-    """Set the request context inside the current transaction, as the API does."""
-    await conn.execute(
-        "select set_config('app.user_id', $1, true), set_config('app.role', $2, true),"
-        " set_config('app.visitor_id', $3, true)",
-        str(user_id) if user_id else "",
-        role,
-        visitor_id or "",
-    )
-
-
-# -- mail and the worker ------------------------------------------------------------------------
-
-
-class MailSink:
-    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.raw: list[bytes] = []  # as received on the wire
-
-    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, email.message.EmailMessage)
-        self.messages.append(parsed)
-        self.raw.append(bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-    def link(self, address: str, path: str) -> str:
-        """The token of the newest mail to ``address`` linking to ``path``."""
-        for message in reversed(self.to(address)):
-            body = message.get_body(("plain",))
-            assert body is not None
-            match = re.search(
-                rf"https://dreamer\.test{path}\?token=([A-Za-z0-9_-]+)", body.get_content()
-            )
-            if match:
-                return match.group(1)
-        raise AssertionError(f"no mail to {address} with a {path} link")
 
 
 @pytest.fixture
@@ -276,53 +141,6 @@ def frozen_clock() -> Iterator[Callable[[datetime], None]]:
 
     yield clock.freeze
     clock.freeze(None)
-
-
-# -- accounts -------------------------------------------------------------------------------------
-
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Account:
-    id: uuid.UUID
-    email: str
-    access: str
-    refresh: str
-    password: str = PASSWORD
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access}"}
-
-
-async def make_account(
-    client: httpx.AsyncClient,
-    owner: asyncpg.Connection,
-    email: str,
-    *,
-    role: str = "client",
-    status: str = "active",
-    password: str = PASSWORD,
-) -> Account:
-    """Register through the API, then give the account its role and status as the owner."""
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": email, "password": password, "firstName": "Test", "lastName": "User"},
-    )
-    assert response.status_code == 201, response.text
-    user_id = uuid.UUID(response.json()["data"]["user"]["id"])
-    await owner.execute(
-        "update users set role = $2, status = 'active', email_verified = true where id = $1",
-        user_id,
-        role,
-    )
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    assert login.status_code == 200, login.text
-    data = login.json()["data"]
-    if status != "active":
-        await owner.execute("update users set status = $2 where id = $1", user_id, status)
-    return Account(user_id, email, data["accessToken"], data["refreshToken"], password)
 
 
 @pytest.fixture
@@ -385,27 +203,3 @@ def server(settings: Settings) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-async def signed_in_headers(
-    owner: asyncpg.Connection, secret: str, email: str, role: str
-) -> dict[str, str]:
-    """A signed-in account made directly in the database (no API calls, no rate limits)."""
-    from dreamer.core.security import encode_access_token
-
-    user_id = await owner.fetchval(
-        "insert into users (email, first_name, last_name, role, status, email_verified) "
-        "values ($1, 'T', 'U', $2, 'active', true) returning id",
-        email,
-        role,
-    )
-    session_id = await owner.fetchval(
-        "insert into user_sessions (user_id, session_token, expires_at) "
-        "values ($1, $2, now() + interval '1 day') returning id",
-        user_id,
-        secrets.token_hex(32),
-    )
-    token = encode_access_token(
-        secret, user_id=user_id, role=role, session_id=session_id, ttl=dt.timedelta(minutes=30)
-    )
-    return {"Authorization": f"Bearer {token}"}

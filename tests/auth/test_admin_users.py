@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.conftest import Account, make_account
+from tests.factories import Account, make_account
 
 
 async def _staff(client: httpx.AsyncClient, owner: asyncpg.Connection) -> tuple[Account, Account]:

@@ -12,7 +12,7 @@ import asyncpg
 from dreamer.auth.service import passwords_for
 from dreamer.core.config import Settings
 from dreamer.core.security import Passwords
-from tests.conftest import ClonedDatabase
+from tests.harness import ClonedDatabase
 
 
 def _cli(db: ClonedDatabase, home: Path, *args: str) -> subprocess.CompletedProcess[str]:

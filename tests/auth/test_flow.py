@@ -7,15 +7,14 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 
-from tests.conftest import PASSWORD, MailSink
+from tests.factories import PASSWORD, make_account
+from tests.harness import MailSink
 
 Deliver = Callable[[], Awaitable[None]]
+EMAIL = "ada@example.com"
 
 
-async def test_register_verify_login_refresh_sessions_logout_all(
-    client: httpx.AsyncClient, mail: MailSink, deliver: Deliver, owner_conn: asyncpg.Connection
-) -> None:
-    email = "ada@example.com"
+async def _register(client: httpx.AsyncClient, email: str = EMAIL) -> dict[str, object]:
     registered = await client.post(
         "/api/v1/auth/register",
         json={
@@ -28,20 +27,42 @@ async def test_register_verify_login_refresh_sessions_logout_all(
         },
     )
     assert registered.status_code == 201, registered.text
-    data = registered.json()["data"]
-    assert data["user"]["status"] == "pending_verification"
-    assert data["user"]["emailVerified"] is False
-    assert data["user"]["role"] == "visitor"
+    data: dict[str, object] = registered.json()["data"]
+    return data
+
+
+async def _login(client: httpx.AsyncClient, **headers: str) -> dict[str, str]:
+    login = await client.post(
+        "/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}, headers=headers
+    )
+    assert login.status_code == 200, login.text
+    data: dict[str, str] = login.json()["data"]
+    return data
+
+
+async def test_register_answers_with_a_new_unverified_visitor_and_tokens(
+    client: httpx.AsyncClient,
+) -> None:
+    data = await _register(client)
+    user = data["user"]
+    assert isinstance(user, dict)
+    assert user["status"] == "pending_verification"
+    assert user["emailVerified"] is False and user["role"] == "visitor"
     assert data["accessToken"] and data["refreshToken"] and data["expiresIn"] == 900
 
-    # the verification mail arrives over SMTP, with text and HTML parts
+
+async def test_the_verification_mail_verifies_once(
+    client: httpx.AsyncClient, mail: MailSink, deliver: Deliver, owner_conn: asyncpg.Connection
+) -> None:
+    await _register(client)
     await deliver()
-    [message] = mail.to(email)
+    [message] = mail.to(EMAIL)  # over SMTP, with text and HTML parts
     assert "Confirm" in message["Subject"]
     assert message.get_body(("html",)) is not None
-    token = mail.link(email, "/verify-email")
+    assert message["Date"] and message["Message-ID"]
+    token = mail.link(EMAIL, "/verify-email")
     stored = await owner_conn.fetchval(
-        "select email_verification_token from users where email = $1", email
+        "select email_verification_token from users where email = $1", EMAIL
     )
     assert stored is not None and token not in stored  # only the digest is kept
 
@@ -49,24 +70,26 @@ async def test_register_verify_login_refresh_sessions_logout_all(
     assert verified.status_code == 200
     again = await client.post("/api/v1/auth/verify-email", json={"token": token})
     assert again.status_code == 400  # single use
-
     login = await client.post(
         "/api/v1/auth/login", json={"email": "ADA@example.com", "password": PASSWORD}
     )
     assert login.status_code == 200, login.text
     user = login.json()["data"]["user"]
     assert user["emailVerified"] is True and user["status"] == "active"
-    first_refresh = login.json()["data"]["refreshToken"]
 
+
+async def test_refresh_rotates_and_a_reused_token_ends_the_session(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    await _register(client)
+    first_refresh = (await _login(client))["refreshToken"]
     rotated = await client.post("/api/v1/auth/refresh", json={"refreshToken": first_refresh})
     assert rotated.status_code == 200
     second_refresh = rotated.json()["data"]["refreshToken"]
     assert second_refresh != first_refresh
-    access = rotated.json()["data"]["accessToken"]
-    headers = {"Authorization": f"Bearer {access}"}
+    headers = {"Authorization": f"Bearer {rotated.json()['data']['accessToken']}"}
     assert (await client.get("/api/v1/users/profile", headers=headers)).status_code == 200
 
-    # the old refresh token is dead, and presenting it ends the session it belonged to
     reused = await client.post("/api/v1/auth/refresh", json={"refreshToken": first_refresh})
     assert reused.status_code == 401
     assert reused.headers["content-type"] == "application/problem+json"
@@ -78,21 +101,13 @@ async def test_register_verify_login_refresh_sessions_logout_all(
     )
     assert reuse_events == 1
 
-    # two fresh devices; the list shows both; logout-all ends every one
-    phone = (
-        await client.post(
-            "/api/v1/auth/login",
-            json={"email": email, "password": PASSWORD},
-            headers={"User-Agent": "Phone/1.0"},
-        )
-    ).json()["data"]
-    laptop = (
-        await client.post(
-            "/api/v1/auth/login",
-            json={"email": email, "password": PASSWORD},
-            headers={"User-Agent": "Laptop/2.0"},
-        )
-    ).json()["data"]
+
+async def test_sessions_list_the_devices_and_logout_all_ends_them(
+    client: httpx.AsyncClient,
+) -> None:
+    await _register(client)
+    phone = await _login(client, **{"User-Agent": "Phone/1.0"})
+    laptop = await _login(client, **{"User-Agent": "Laptop/2.0"})
     auth = {"Authorization": f"Bearer {laptop['accessToken']}"}
     listed = await client.get("/api/v1/auth/sessions", headers=auth)
     assert listed.status_code == 200
@@ -113,8 +128,6 @@ async def test_register_verify_login_refresh_sessions_logout_all(
 async def test_logout_ends_only_the_current_session(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection
 ) -> None:
-    from tests.conftest import make_account
-
     account = await make_account(client, owner_conn, "grace@example.com")
     other = await client.post(
         "/api/v1/auth/login", json={"email": account.email, "password": PASSWORD}
@@ -132,8 +145,6 @@ async def test_logout_ends_only_the_current_session(
 async def test_revoke_one_session_by_id(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection
 ) -> None:
-    from tests.conftest import make_account
-
     account = await make_account(client, owner_conn, "linus@example.com")
     other = (
         await client.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
@@ -184,8 +195,6 @@ async def test_duplicate_registration_is_a_conflict(client: httpx.AsyncClient) -
 async def test_unknown_email_and_wrong_password_answer_alike(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection, monkeypatch: object
 ) -> None:
-    from tests.conftest import make_account
-
     await make_account(client, owner_conn, "known@example.com")
     wrong = await client.post(
         "/api/v1/auth/login", json={"email": "known@example.com", "password": "not the password"}

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
-from tests.conftest import MailSink, make_account
+from tests.factories import make_account
+from tests.harness import MailSink
 
 Deliver = Callable[[], Awaitable[None]]
 NEW_PASSWORD = "a brand new passphrase"

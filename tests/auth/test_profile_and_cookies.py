@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, make_account
+from tests.factories import PASSWORD, make_account
 
 
 async def _row(owner: asyncpg.Connection, user_id: object) -> dict[str, object]:

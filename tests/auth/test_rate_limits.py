@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
-from tests.conftest import make_account
+from tests.factories import make_account
 
 
 async def test_per_account_login_limit_survives_rotating_ips(
@@ -64,7 +64,7 @@ async def test_limits_are_configurable(
     from pathlib import Path
 
     from dreamer.app import create_app
-    from tests.conftest import ClonedDatabase, make_settings
+    from tests.harness import ClonedDatabase, make_settings
 
     assert isinstance(fresh_db, ClonedDatabase) and isinstance(tmp_path, Path)
     app = create_app(make_settings(fresh_db, tmp_path, rate_limit_register_ip="2/60"))

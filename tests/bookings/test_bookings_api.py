@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from tests.bookings.conftest import book
-from tests.conftest import Account, MailSink, make_account
+from tests.factories import Account, make_account
+from tests.harness import MailSink
 
 Deliver = Callable[[], Awaitable[None]]
 pytestmark = pytest.mark.usefixtures("bookable")

@@ -13,7 +13,8 @@ import pytest
 from dreamer.core.config import Settings
 from dreamer.db.session import Database
 from dreamer.worker import queue_reminders
-from tests.conftest import MailSink, signed_in_headers
+from tests.factories import signed_in_headers
+from tests.harness import MailSink
 
 pytestmark = pytest.mark.usefixtures("bookable")
 

@@ -8,7 +8,7 @@ import pytest
 
 from dreamer.core.config import Settings
 from dreamer.seed.runner import run_seed
-from tests.conftest import Account, make_account
+from tests.factories import Account, make_account
 
 NEW = {
     "name": "AI Audit",

@@ -7,7 +7,7 @@ import json
 import asyncpg
 import pytest
 
-from tests.conftest import act_as
+from tests.factories import act_as
 from tests.security.test_policies import World, build_world
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 
 from dreamer.db import definitions, migrate
-from tests.conftest import ClonedDatabase
+from tests.harness import ClonedDatabase
 
 # The secret columns, written out: the app role can neither read nor overwrite them (it may
 # insert a new account's password hash at registration; moving that too is the hardening issue's).

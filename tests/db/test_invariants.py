@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from tests.conftest import act_as
+from tests.factories import act_as
 from tests.security.test_policies import World, build_world
 
 

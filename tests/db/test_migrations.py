@@ -12,7 +12,7 @@ import pytest
 from dreamer.db import migrate
 from dreamer.db.bootstrap import ensure_database
 from dreamer.db.embedded import OWNER_ROLE
-from tests.conftest import Cluster, drop_database
+from tests.harness import Cluster, drop_database
 
 EMPTY_DB = "dreamer_migration_roundtrip"
 

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 
-from tests.conftest import Account, MailSink, make_account
+from tests.factories import Account, make_account
+from tests.harness import MailSink
 
 WEBSITE = {
     "name": "Ada Lovelace",

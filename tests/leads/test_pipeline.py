@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import Account, make_account
+from tests.factories import Account, make_account
 
 Deliver = Callable[[], Awaitable[None]]
 

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import make_account
+from tests.factories import make_account
 
 # Each starts a formula in Excel, LibreOffice or Google Sheets (whitespace around a tag or a
 # name is stripped on input; that form is covered by the csvio unit tests).

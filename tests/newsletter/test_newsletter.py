@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 
-from tests.conftest import MailSink, make_account
+from tests.factories import make_account
+from tests.harness import MailSink
 
 Deliver = Callable[[], Awaitable[None]]
 EMAIL = "reader@example.com"

@@ -22,16 +22,8 @@ import pytest
 
 from dreamer.app import create_app
 from tests.conformance import Conformance
-from tests.conftest import (
-    PASSWORD,
-    Account,
-    ClonedDatabase,
-    Cluster,
-    clone_database,
-    drop_database,
-    make_account,
-    make_settings,
-)
+from tests.factories import PASSWORD, Account, make_account
+from tests.harness import ClonedDatabase, Cluster, clone_database, drop_database, make_settings
 
 ACTORS = ("anonymous", "visitor", "client_a", "client_b", "admin", "super_admin")
 ROLES = {

@@ -6,7 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import make_account
+from tests.factories import make_account
 
 
 @pytest.fixture

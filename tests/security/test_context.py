@@ -19,7 +19,7 @@ from sqlalchemy import text
 from dreamer.core.http import client_ip, normalise_visitor_id, parse_networks
 from dreamer.core.security import encode_access_token
 from dreamer.db.session import Database, RequestContext, StaleIdentity
-from tests.conftest import ClonedDatabase
+from tests.harness import ClonedDatabase
 
 SECRET = "test-secret-" + "x" * 40
 A = uuid.UUID("00000000-0000-4000-8000-00000000000a")

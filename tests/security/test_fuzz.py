@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from dreamer.core.config import Settings
-from tests.conftest import signed_in_headers
+from tests.factories import signed_in_headers
 
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
 # Ending the fuzzer's own session would leave it testing nothing but 401s.

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import MailSink
+from tests.harness import MailSink
 
 PASSWORD = "secret sauce 4711 xyz"
 NEW_PASSWORD = "another secret 0815 abc"

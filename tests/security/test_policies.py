@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from tests.conftest import act_as
+from tests.factories import act_as
 
 VISITOR = "a" * 32
 OTHER_VISITOR = "b" * 32

@@ -249,8 +249,13 @@ async def _locked(session: AsyncSession, booking_id: uuid.UUID) -> ServiceBookin
     return booking
 
 
+def can_move(current: BookingStatus, target: BookingStatus) -> bool:
+    """The booking workflow (the ``booking_status_guard`` trigger enforces the same)."""
+    return target in TRANSITIONS.get(current, frozenset())
+
+
 def _require_transition(booking: ServiceBooking, target: BookingStatus) -> None:
-    if target not in TRANSITIONS.get(booking.status, frozenset()):
+    if not can_move(booking.status, target):
         raise Conflict(f"A {booking.status.value} booking cannot become {target.value}")
 
 

@@ -113,20 +113,22 @@ async def get(session: AsyncSession, lead_id: uuid.UUID) -> Lead:
     return lead
 
 
-def _check_status(lead: Lead, target: LeadStatus, lost_reason: str | None) -> None:
-    if lead.status in TERMINAL and target != lead.status:
-        raise Conflict(f"A {lead.status.value} lead is closed")
-    if target == LeadStatus.LOST and not (lost_reason or lead.lost_reason):
+def check_transition(current: LeadStatus, target: LeadStatus, lost_reason: str | None) -> None:
+    """The pipeline moves forward through the open stages; converted and lost are final; a
+    lead is lost only with a reason (``lost_reason``: the new one, or the one it has)."""
+    if current in TERMINAL and target != current:
+        raise Conflict(f"A {current.value} lead is closed")
+    if target == LeadStatus.LOST and not lost_reason:
         raise ValidationFailed("A lost lead needs a lostReason")
-    if target in OPEN and lead.status in OPEN and OPEN.index(target) < OPEN.index(lead.status):
-        raise Conflict(f"The pipeline moves forward: {lead.status.value} → {target.value}")
+    if target in OPEN and current in OPEN and OPEN.index(target) < OPEN.index(current):
+        raise Conflict(f"The pipeline moves forward: {current.value} → {target.value}")
 
 
 async def change(session: AsyncSession, lead_id: uuid.UUID, patch: LeadPatch) -> Lead:
     """Status, owner, tags, notes (those sent); the timeline records each change (trigger)."""
     lead = await get(session, lead_id)
     if patch.status is not None:
-        _check_status(lead, patch.status, patch.lost_reason)
+        check_transition(lead.status, patch.status, patch.lost_reason or lead.lost_reason)
     if patch.assigned_to is not None and not await users.is_staff_member(
         session, patch.assigned_to
     ):

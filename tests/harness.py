@@ -1,0 +1,139 @@
+"""The test harness: one throwaway PostgreSQL per session, a migrated template database cloned
+per test (``STRATEGY FILE_COPY``, ~50 ms on tmpfs), app settings for a clone, and a real SMTP
+sink. Fixtures that use these live in ``conftest.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.message
+import email.policy
+import itertools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg
+
+from dreamer.core.config import Settings
+from dreamer.db import migrate
+from dreamer.db.bootstrap import ensure_database, ensure_roles
+from dreamer.db.embedded import APP_ROLE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
+
+TEMPLATE = "dreamer_template"
+
+
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    superuser_url: str
+    owner_password: str
+    app_password: str
+
+    def url(self, role: str, database: str) -> str:
+        parts = urlsplit(self.superuser_url)
+        password = {OWNER_ROLE: self.owner_password, APP_ROLE: self.app_password}[role]
+        host = parts.hostname or ""
+        netloc = f"{role}:{quote(password, safe='')}@{host}"
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit((parts.scheme, netloc, f"/{database}", parts.query, ""))
+
+
+@dataclass(frozen=True)
+class ClonedDatabase:
+    name: str
+    app_url: str
+    owner_url: str
+
+
+def superuser_url_for(server: EmbeddedPostgres) -> str:
+    return server.url(SUPERUSER, "postgres")
+
+
+async def prepare_template(c: Cluster) -> None:
+    conn = await asyncpg.connect(c.superuser_url)
+    try:
+        await ensure_roles(conn, owner_password=c.owner_password, app_password=c.app_password)
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        await ensure_database(conn, TEMPLATE)
+    finally:
+        await conn.close()
+    owner_url = c.url(OWNER_ROLE, TEMPLATE)
+    await asyncio.to_thread(migrate.upgrade, owner_url)
+    await migrate.ensure_partitions(owner_url)
+
+
+async def clone_database(c: Cluster) -> ClonedDatabase:
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    conn = await asyncpg.connect(c.superuser_url)
+    try:
+        await conn.execute(
+            f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER_ROLE} STRATEGY FILE_COPY"
+        )
+        await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
+    finally:
+        await conn.close()
+    return ClonedDatabase(name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name))
+
+
+async def drop_database(c: Cluster, name: str) -> None:
+    conn = await asyncpg.connect(c.superuser_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "dreamer_env": "test",
+        "dreamer_home": home,
+        "database_url": db.app_url,
+        "database_owner_url": db.owner_url,
+        "secret_key": "test-secret-" + "x" * 40,
+        "db_pool_size": 4,
+        # cheap hashing in tests; tests/auth/test_passwords.py checks the production parameters
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 1024,
+        "argon2_parallelism": 1,
+        "frontend_url": "https://dreamer.test",
+        "trusted_proxies": ["203.0.113.7/32"],
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+class MailSink:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # as received on the wire
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(parsed, email.message.EmailMessage)
+        self.messages.append(parsed)
+        self.raw.append(bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        """The token of the newest mail to ``address`` linking to ``path``."""
+        for message in reversed(self.to(address)):
+            body = message.get_body(("plain",))
+            assert body is not None
+            match = re.search(
+                rf"https://dreamer\.test{path}\?token=([A-Za-z0-9_-]+)", body.get_content()
+            )
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no mail to {address} with a {path} link")
