@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, params
+from pydantic import BaseModel
 
 from dreamer.auth import service
 from dreamer.auth.schemas import (
@@ -58,6 +59,14 @@ RESEND_MESSAGE = "If this address has an unverified account, a new link is on it
 Env = AuthEnvDep
 
 
+def per_ip_and_account(scope: str, model: type[BaseModel]) -> list[params.Depends]:
+    """The two limits of a credential form: per client IP, and per e-mail address it names."""
+    return [
+        rate_limit(f"{scope}:ip", f"rate_limit_{scope}_ip", body=model),
+        rate_limit(f"{scope}:account", f"rate_limit_{scope}_account", subject=by_email, body=model),
+    ]
+
+
 def _user(user: User) -> dict[str, object]:
     return UserOut.model_validate(user).model_dump(mode="json")
 
@@ -87,12 +96,7 @@ def _tokens_response(
     "/register",
     status_code=201,
     response_model=Envelope[AuthOut],
-    dependencies=[
-        rate_limit("register:ip", "rate_limit_register_ip", body=RegisterIn),
-        rate_limit(
-            "register:account", "rate_limit_register_account", subject=by_email, body=RegisterIn
-        ),
-    ],
+    dependencies=per_ip_and_account("register", RegisterIn),
 )
 async def register(body: RegisterIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Create an account (role visitor, status pending_verification) and sign it in.
@@ -106,10 +110,7 @@ async def register(body: RegisterIn, db: DbSession, ctx: Context, env: Env) -> J
 @router.post(
     "/login",
     response_model=Envelope[AuthOut],
-    dependencies=[
-        rate_limit("login:ip", "rate_limit_login_ip", body=LoginIn),
-        rate_limit("login:account", "rate_limit_login_account", subject=by_email, body=LoginIn),
-    ],
+    dependencies=per_ip_and_account("login", LoginIn),
 )
 async def login(body: LoginIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Sign in. The same 401 answers an unknown address and a wrong password; 403 for a
@@ -174,10 +175,7 @@ async def revoke_session(session_id: uuid.UUID, db: DbSession, ctx: SignedIn) ->
 @router.post(
     "/password-reset",
     response_model=Envelope[MessageOut],
-    dependencies=[
-        rate_limit("reset:ip", "rate_limit_reset_ip", body=EmailIn),
-        rate_limit("reset:account", "rate_limit_reset_account", subject=by_email, body=EmailIn),
-    ],
+    dependencies=per_ip_and_account("reset", EmailIn),
 )
 async def password_reset(body: EmailIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Mail a single-use reset link (valid 1 hour). The answer never reveals whether the

@@ -43,7 +43,7 @@ async def list_services(
 @router.post("", status_code=201, response_model=Envelope[ServiceOut])
 async def create_service(body: ServiceIn, db: DbSession, ctx: Staff) -> JSONResponse:
     """Add a service (staff). `pricing.type` is fixed, custom, hourly or workshop."""
-    created = await service.create(db, body.model_dump())
+    created = await service.create(db, body)
     return ok(_out(created), status=201)
 
 
@@ -70,7 +70,7 @@ async def update_service(
 ) -> JSONResponse:
     """Change a service (staff); `isActive: false` deactivates it. A new slug keeps the old
     one resolving."""
-    updated = await service.update(db, service_id, body.model_dump(exclude_unset=True))
+    updated = await service.update(db, service_id, body)
     return ok(_out(updated))
 
 

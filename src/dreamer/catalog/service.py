@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.catalog import repository
 from dreamer.catalog.pricing import pricing_json
+from dreamer.catalog.schemas import ServiceIn, ServicePatch
 from dreamer.core.errors import Conflict, NotFound, ValidationFailed
 from dreamer.models import Service
 
@@ -58,9 +59,10 @@ async def get(session: AsyncSession, service_id: uuid.UUID) -> Service:
     return service
 
 
-def _row_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = dict(data)
-    if "pricing" in values and values["pricing"] is not None:
+def _row_values(data: ServiceIn | ServicePatch) -> dict[str, Any]:
+    """The columns to write: the fields sent, pricing in its stored JSON form."""
+    values = data.model_dump(exclude_unset=isinstance(data, ServicePatch))
+    if values.get("pricing") is not None:
         values["pricing"] = pricing_json(values["pricing"])
     return values
 
@@ -70,14 +72,14 @@ async def _slug_taken(session: AsyncSession, slug: str, by_other_than: uuid.UUID
     return found is not None and found.id != by_other_than and found.slug == slug
 
 
-async def create(session: AsyncSession, data: dict[str, Any]) -> Service:
-    if await _slug_taken(session, data["slug"], None):
-        raise Conflict(f"The slug '{data['slug']}' is taken")
+async def create(session: AsyncSession, data: ServiceIn) -> Service:
+    if await _slug_taken(session, data.slug, None):
+        raise Conflict(f"The slug '{data.slug}' is taken")
     service_id = await repository.create(session, _row_values(data))
     return await get(session, service_id)
 
 
-async def update(session: AsyncSession, service_id: uuid.UUID, data: dict[str, Any]) -> Service:
+async def update(session: AsyncSession, service_id: uuid.UUID, data: ServicePatch) -> Service:
     """Change fields; a new slug keeps the old one resolving (``previous_slugs``)."""
     service = await get(session, service_id)
     values = {k: v for k, v in _row_values(data).items() if v is not None}
