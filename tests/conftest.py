@@ -13,10 +13,7 @@ import asyncio
 import os
 import secrets
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +32,7 @@ from tests.harness import (
     drop_database,
     make_settings,
     prepare_template,
+    run_server,
     superuser_url_for,
 )
 
@@ -53,7 +51,7 @@ def cluster() -> Iterator[Cluster]:
         server = EmbeddedPostgres(Path(tmp.name), Path(bindir) if bindir else None, fast=True)
         server.start()
         superuser_url = superuser_url_for(server)
-    result = Cluster(superuser_url, secrets.token_urlsafe(16), secrets.token_urlsafe(16))
+    result = Cluster(superuser_url, *(secrets.token_urlsafe(16) for _ in range(3)))
     asyncio.run(prepare_template(result))
     yield result
     if server is not None:
@@ -147,59 +145,6 @@ def frozen_clock() -> Iterator[Callable[[datetime], None]]:
 def server(settings: Settings) -> Iterator[str]:
     """The app under ``uvicorn`` with two worker processes on 127.0.0.1, on this test's
     database (rate limits lifted: load and fuzz tests are not brute-force attempts)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    env = dict(
-        os.environ,
-        DATABASE_URL=str(settings.database_url),
-        DATABASE_OWNER_URL=str(settings.database_owner_url),
-        SECRET_KEY=settings.resolved_secret_key(),
-        DREAMER_HOME=str(settings.dreamer_home),
-        DREAMER_ENV="test",
-        LOG_LEVEL="WARNING",
-        DB_POOL_SIZE="20",
-        ARGON2_TIME_COST="1",
-        ARGON2_MEMORY_KIB="1024",
-        ARGON2_PARALLELISM="1",
-    )
-    for name in Settings.model_fields:
-        if name.startswith("rate_limit_"):
-            env[name.upper()] = "1000000/60"
-    log = settings.dreamer_home / "server.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "dreamer.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the server did not start")
+    lifted = {n.upper(): "1000000/60" for n in Settings.model_fields if n.startswith("rate_limit_")}
+    with run_server(settings, DB_POOL_SIZE="20", **lifted) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -18,15 +18,18 @@ async def act_as(
     user_id: uuid.UUID | None = None,
     role: str = "anonymous",
     visitor_id: str | None = None,
+    session_id: uuid.UUID | None = None,
 ) -> None:
-    """Set the request context inside the current transaction, as the API does."""
-    await conn.execute(
-        "select set_config('app.user_id', $1, true), set_config('app.role', $2, true),"
-        " set_config('app.visitor_id', $3, true)",
-        str(user_id) if user_id else "",
+    """Establish the request context inside the current transaction, as the API does: through
+    ``app_begin``, which checks the session (a signed-in caller needs a live one)."""
+    established = await conn.fetchval(
+        "select app_begin($1, $2, $3, $4, null, null, null)",
+        user_id,
+        session_id,
         role,
-        visitor_id or "",
+        visitor_id,
     )
+    assert established, "app_begin refused the context: no live session for this user and role"
 
 
 PASSWORD = "correct horse battery staple"

@@ -11,17 +11,24 @@ import email.policy
 import itertools
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 
 from dreamer.core.config import Settings
 from dreamer.db import migrate
 from dreamer.db.bootstrap import ensure_database, ensure_roles
-from dreamer.db.embedded import APP_ROLE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
+from dreamer.db.embedded import APP_ROLE, AUTH_ROLE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
 
 TEMPLATE = "dreamer_template"
 
@@ -34,10 +41,15 @@ class Cluster:
     superuser_url: str
     owner_password: str
     app_password: str
+    auth_password: str
 
     def url(self, role: str, database: str) -> str:
         parts = urlsplit(self.superuser_url)
-        password = {OWNER_ROLE: self.owner_password, APP_ROLE: self.app_password}[role]
+        password = {
+            OWNER_ROLE: self.owner_password,
+            APP_ROLE: self.app_password,
+            AUTH_ROLE: self.auth_password,
+        }[role]
         host = parts.hostname or ""
         netloc = f"{role}:{quote(password, safe='')}@{host}"
         if parts.port:
@@ -50,6 +62,7 @@ class ClonedDatabase:
     name: str
     app_url: str
     owner_url: str
+    auth_url: str
 
 
 def superuser_url_for(server: EmbeddedPostgres) -> str:
@@ -59,7 +72,12 @@ def superuser_url_for(server: EmbeddedPostgres) -> str:
 async def prepare_template(c: Cluster) -> None:
     conn = await asyncpg.connect(c.superuser_url)
     try:
-        await ensure_roles(conn, owner_password=c.owner_password, app_password=c.app_password)
+        await ensure_roles(
+            conn,
+            owner_password=c.owner_password,
+            app_password=c.app_password,
+            auth_password=c.auth_password,
+        )
         await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
         await ensure_database(conn, TEMPLATE)
     finally:
@@ -77,9 +95,12 @@ async def clone_database(c: Cluster) -> ClonedDatabase:
             f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER_ROLE} STRATEGY FILE_COPY"
         )
         await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
+        await conn.execute(f"GRANT CONNECT ON DATABASE {name} TO {AUTH_ROLE}")
     finally:
         await conn.close()
-    return ClonedDatabase(name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name))
+    return ClonedDatabase(
+        name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name), c.url(AUTH_ROLE, name)
+    )
 
 
 async def drop_database(c: Cluster, name: str) -> None:
@@ -96,6 +117,7 @@ def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settin
         "dreamer_home": home,
         "database_url": db.app_url,
         "database_owner_url": db.owner_url,
+        "database_auth_url": db.auth_url,
         "secret_key": "test-secret-" + "x" * 40,
         "db_pool_size": 4,
         # cheap hashing in tests; tests/auth/test_passwords.py checks the production parameters
@@ -137,3 +159,63 @@ class MailSink:
             if match:
                 return match.group(1)
         raise AssertionError(f"no mail to {address} with a {path} link")
+
+
+@contextmanager
+def run_server(settings: Settings, **overrides: str) -> Iterator[str]:
+    """The app under ``uvicorn`` with two worker processes on 127.0.0.1 (its base URL), on the
+    database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    env = dict(
+        os.environ,
+        DATABASE_URL=str(settings.database_url),
+        DATABASE_OWNER_URL=str(settings.database_owner_url),
+        DATABASE_AUTH_URL=str(settings.database_auth_url),
+        SECRET_KEY=settings.resolved_secret_key(),
+        DREAMER_HOME=str(settings.dreamer_home),
+        DREAMER_ENV="test",
+        LOG_LEVEL="WARNING",
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="1024",
+        ARGON2_PARALLELISM="1",
+    )
+    env.update(overrides)
+    log = settings.dreamer_home / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "dreamer.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -83,6 +84,29 @@ async def test_oversized_body_is_a_413_problem(client: httpx.AsyncClient) -> Non
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_oversized_chunked_body_is_a_413_problem_too(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(40):
+            yield b"x" * 50_000  # 2 MB in all, with no Content-Length
+
+    response = await client.post(
+        "/api/v1/contact", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_small_chunked_body_still_works(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "chunk@example.com",'
+        yield b' "name": "Chunky", "message": "hello"}'
+
+    response = await client.post(
+        "/api/v1/contact", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
 
 
 async def test_invalid_bearer_token_is_a_401_problem(client: httpx.AsyncClient) -> None:

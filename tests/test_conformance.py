@@ -10,7 +10,11 @@ from tests.conformance import Conformance
 
 
 def _checker() -> Conformance:
-    return Conformance(create_app(Settings(database_url="postgresql://x@/y")).openapi())
+    return Conformance(
+        create_app(
+            Settings(database_url="postgresql://x@/y", database_auth_url="postgresql://x@/y")
+        ).openapi()
+    )
 
 
 def test_a_body_missing_documented_fields_is_caught() -> None:

@@ -149,8 +149,10 @@ async def _partition_maintenance(db: Database) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    if settings.database_url is None:
-        raise RuntimeError("create_app needs DATABASE_URL; `dreamer serve` sets it up")
+    if settings.database_url is None or settings.database_auth_url is None:
+        raise RuntimeError(
+            "create_app needs DATABASE_URL and DATABASE_AUTH_URL; `dreamer serve` sets them up"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -158,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         maintenance.cancel()
         await app.state.db.dispose()
+        await app.state.auth_db.dispose()
 
     app = FastAPI(
         title="Dreamer API",
@@ -168,7 +171,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
-    app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.db = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    # The credential path's own role and pool (see dreamer.db.bootstrap).
+    app.state.auth_db = Database(
+        settings.database_auth_url,
+        pool_size=settings.db_auth_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     app.state.limiter = RateLimiter(app.state.db)
     app.state.auth = AuthEnv(
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)

@@ -85,6 +85,8 @@ def serve(
         os.environ["DATABASE_URL"] = target.app_url
         if target.owner_url:
             os.environ["DATABASE_OWNER_URL"] = target.owner_url
+        if target.auth_url:
+            os.environ["DATABASE_AUTH_URL"] = target.auth_url
         os.environ["SECRET_KEY"] = settings.resolved_secret_key()
         get_settings.cache_clear()  # an in-process worker (WORKERS=1) must see them too
         bind_host, bind_port = host or settings.host, port or settings.port

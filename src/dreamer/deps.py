@@ -29,6 +29,8 @@ from dreamer.models import UserRole
 ROLES = frozenset(role.value for role in UserRole)
 
 SigningKey = NewType("SigningKey", str)
+# The credential path's database (role dreamer_auth, a pool of its own).
+AuthDatabase = NewType("AuthDatabase", Database)
 
 
 def _settings(request: Request) -> Settings:
@@ -45,6 +47,10 @@ def _database(request: Request) -> Database:
     return db
 
 
+def _auth_database(request: Request) -> AuthDatabase:
+    return AuthDatabase(request.app.state.auth_db)
+
+
 def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
@@ -58,6 +64,7 @@ def _auth_env(request: Request) -> AuthEnv:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 SigningKeyDep = Annotated[SigningKey, Depends(_signing_key)]
 DatabaseDep = Annotated[Database, Depends(_database)]
+AuthDatabaseDep = Annotated[AuthDatabase, Depends(_auth_database)]
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 AuthEnvDep = Annotated[AuthEnv, Depends(_auth_env)]
 
@@ -115,9 +122,16 @@ async def _transaction(db: DatabaseDep, ctx: Context) -> AsyncIterator[AsyncSess
         yield session
 
 
+async def _auth_transaction(db: AuthDatabaseDep, ctx: Context) -> AsyncIterator[AsyncSession]:
+    async with db.transaction(ctx) as session:
+        yield session
+
+
 # scope="function": the transaction commits (or rolls back) before the response is sent, so a
 # failed commit becomes an error response rather than hiding behind a 200.
 DbSession = Annotated[AsyncSession, Depends(_transaction, scope="function")]
+# The same, as dreamer_auth: only the auth routes that read or write credentials use it.
+AuthSession = Annotated[AsyncSession, Depends(_auth_transaction, scope="function")]
 
 
 async def require_user(ctx: Context) -> RequestContext:

@@ -107,20 +107,9 @@ async def queue_reminders(db: Database) -> int:
     async with db.transaction(SYSTEM) as session:
         claimed = (
             await session.execute(
-                text(
-                    "select c.booking_id, c.user_id, u.email"
-                    " from claim_due_reminders(:now) c join users u on u.id = c.user_id"
-                ),
-                {"now": clock.now()},
+                text("select booking_id from claim_due_reminders(:now)"), {"now": clock.now()}
             )
         ).all()
         for row in claimed:
-            if row.email:
-                await outbox.queue(
-                    session,
-                    "booking_reminder",
-                    to=row.email,
-                    user_id=row.user_id,
-                    context={"booking_id": str(row.booking_id)},
-                )
+            await outbox.queue(session, "booking_reminder", row.booking_id)
         return len(claimed)

@@ -30,9 +30,17 @@ def test_production_needs_an_explicit_database() -> None:
         Settings(dreamer_env="production", secret_key="s" * 40)
 
 
+def test_production_needs_the_credential_role_url() -> None:
+    with pytest.raises(ValueError, match="DATABASE_AUTH_URL"):
+        Settings(dreamer_env="production", secret_key="s" * 40, database_url="postgresql://x@/y")
+
+
 def test_production_with_proper_settings() -> None:
     settings = Settings(
-        dreamer_env="production", secret_key="s" * 40, database_url="postgresql://x@/y"
+        dreamer_env="production",
+        secret_key="s" * 40,
+        database_url="postgresql://x@/y",
+        database_auth_url="postgresql://a@/y",
     )
     assert settings.resolved_secret_key() == "s" * 40
     assert not settings.embedded

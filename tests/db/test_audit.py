@@ -29,7 +29,9 @@ async def test_changes_are_recorded_with_actor_and_request(
     app_conn: asyncpg.Connection, owner_conn: asyncpg.Connection, world: World
 ) -> None:
     async with app_conn.transaction():
-        await act_as(app_conn, user_id=world.admin, role="admin")
+        await act_as(
+            app_conn, user_id=world.admin, role="admin", session_id=world.session(world.admin)
+        )
         await _set_request(app_conn, "198.51.100.4", "pytest-agent")
         await app_conn.execute(
             "update services set name = 'Renamed', sort_order = 5 where id = $1",
@@ -56,7 +58,7 @@ async def test_rolled_back_changes_leave_no_audit_row(
     before = await owner_conn.fetchval("select count(*) from audit_logs")
     transaction = app_conn.transaction()
     await transaction.start()
-    await act_as(app_conn, user_id=world.admin, role="admin")
+    await act_as(app_conn, user_id=world.admin, role="admin", session_id=world.session(world.admin))
     await app_conn.execute("delete from testimonials where id = $1", world.rows["testimonials"])
     await transaction.rollback()
     assert await owner_conn.fetchval("select count(*) from audit_logs") == before
@@ -65,13 +67,12 @@ async def test_rolled_back_changes_leave_no_audit_row(
 async def test_secrets_are_redacted(
     app_conn: asyncpg.Connection, owner_conn: asyncpg.Connection, world: World
 ) -> None:
-    async with app_conn.transaction():
-        await act_as(app_conn)
-        await app_conn.execute(
-            "insert into users (email, first_name, last_name, password_hash, "
-            "email_verification_token) values ('s@example.com', 'S', 'S', 'argon2-secret', "
-            "'token-digest')"
-        )
+    # (as the owner: the app role cannot write secret columns at all)
+    await owner_conn.execute(
+        "insert into users (email, first_name, last_name, password_hash, "
+        "email_verification_token) values ('s@example.com', 'S', 'S', 'argon2-secret', "
+        "'token-digest')"
+    )
     row = await owner_conn.fetchrow(
         "select new_values::text as doc from audit_logs where entity_type = 'users' "
         "and new_values->>'email' = 's@example.com'"
@@ -100,7 +101,7 @@ async def test_noise_only_updates_are_not_audited(
 async def test_app_role_cannot_forge_or_erase_audit_rows(
     app_conn: asyncpg.Connection, world: World
 ) -> None:
-    await act_as(app_conn, user_id=world.admin, role="admin")
+    await act_as(app_conn, user_id=world.admin, role="admin", session_id=world.session(world.admin))
     for sql in (
         "insert into audit_logs (action, entity_type) values ('update', 'users')",
         "update audit_logs set action = 'x'",

@@ -13,8 +13,8 @@ import asyncpg
 from dreamer.db import definitions, migrate
 from tests.harness import ClonedDatabase
 
-# The secret columns, written out: the app role can neither read nor overwrite them (it may
-# insert a new account's password hash at registration; moving that too is the hardening issue's).
+# The secret columns, written out: the app role can neither read, write nor insert them (a new
+# account's password hash is inserted by the credential path's role, dreamer_auth).
 SECRET_COLUMNS = {
     ("users", "password_hash"),
     ("users", "email_verification_token"),
@@ -23,10 +23,14 @@ SECRET_COLUMNS = {
     ("newsletter_subscriptions", "confirmation_token"),
     ("newsletter_subscriptions", "unsubscribe_token"),
 }
+# The one secret the app role may insert (never read or change): the unsubscribe digest of a
+# subscriber that staff import (a digest of a signed token, made by the service).
+INSERTABLE_SECRETS = {("newsletter_subscriptions", "unsubscribe_token")}
 # Tables the app role cannot touch at all, each for a reason (it reaches them through functions).
 NO_APP_ACCESS = {
     "alembic_version": "readiness reads schema_version()",
     "schema_definitions": "bookkeeping of the definitions step",
+    "app_secrets": "the identity MAC key",
     "refresh_token_history": "written by the auth functions only",
     "rate_limits": "counted by rate_limit_hit()",
     "newsletter_suppressions": "hashes, checked by newsletter_is_suppressed()",
@@ -131,7 +135,8 @@ async def test_grants_cover_every_column_but_the_secrets(owner_conn: asyncpg.Con
         select c.relname as tbl, a.attname as col,
                has_column_privilege('dreamer_app', c.oid, a.attnum, 'SELECT') as readable,
                has_column_privilege('dreamer_app', c.oid, a.attnum, 'SELECT, UPDATE, REFERENCES')
-                   as any_privilege
+                   as any_privilege,
+               has_column_privilege('dreamer_app', c.oid, a.attnum, 'INSERT') as insertable
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
         where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
@@ -146,6 +151,12 @@ async def test_grants_cover_every_column_but_the_secrets(owner_conn: asyncpg.Con
         if (c["tbl"], c["col"]) in SECRET_COLUMNS and c["any_privilege"]
     ]
     assert secret_reachable == []
+    secret_insertable = {
+        (c["tbl"], c["col"])
+        for c in columns
+        if (c["tbl"], c["col"]) in SECRET_COLUMNS and c["insertable"]
+    }
+    assert secret_insertable == INSERTABLE_SECRETS
     unreadable = [
         (c["tbl"], c["col"])
         for c in columns
@@ -172,5 +183,5 @@ def test_sql_files_define_no_function_twice() -> None:
         if line.startswith("CREATE OR REPLACE FUNCTION")
     ]
     assert len(defined) == len(set(defined))
-    assert len(defined) == 47
+    assert len(defined) == 49
     assert all("CREATE FUNCTION" not in line for line in texts.splitlines())

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from tests.factories import act_as
+from tests.harness import ClonedDatabase
 from tests.security.test_policies import World, build_world
 
 
@@ -168,7 +169,9 @@ async def test_role_changes(
     ids = {"a": world.a, "b": world.b, "admin": world.admin, "super_admin": world.super_admin}
     roles = {"a": "client", "admin": "admin", "super_admin": "super_admin"}
     async with app_conn.transaction():
-        await act_as(app_conn, user_id=ids[actor], role=roles[actor])
+        await act_as(
+            app_conn, user_id=ids[actor], role=roles[actor], session_id=world.session(ids[actor])
+        )
         ok = await _attempt(
             app_conn, "update users set role = $2 where id = $1", ids[target], new_role
         )
@@ -179,7 +182,7 @@ async def test_users_cannot_verify_or_reactivate_themselves(
     app_conn: asyncpg.Connection, world: World
 ) -> None:
     async with app_conn.transaction():
-        await act_as(app_conn, user_id=world.a, role="client")
+        await act_as(app_conn, user_id=world.a, role="client", session_id=world.session(world.a))
         for change in (
             "status = 'suspended'",
             "email_verified = false",
@@ -203,14 +206,28 @@ async def test_registration_cannot_choose_role_or_status(
             assert not await _attempt(app_conn, insert.format(col=col, value=value))
         assert await _attempt(
             app_conn,
+            "insert into users (email, first_name, last_name) values ('r@example.com', 'R', 'R')",
+        )
+        # a password hash is written by the credential path's role only
+        assert not await _attempt(
+            app_conn,
             "insert into users (email, first_name, last_name, password_hash) "
-            "values ('r@example.com', 'R', 'R', 'argon-hash')",
+            "values ('h@example.com', 'H', 'H', 'argon-hash')",
         )
 
 
-async def test_auth_credentials_function_reads_the_hash_for_the_app(
-    app_conn: asyncpg.Connection, owner_conn: asyncpg.Connection, world: World
+async def test_auth_credentials_reads_the_hash_for_the_auth_role_only(
+    app_conn: asyncpg.Connection,
+    owner_conn: asyncpg.Connection,
+    fresh_db: ClonedDatabase,
+    world: World,
 ) -> None:
     await owner_conn.execute("update users set password_hash = 'H' where id = $1", world.a)
-    row = await app_conn.fetchrow("select * from auth_credentials('  A@example.com ')")
+    auth = await asyncpg.connect(fresh_db.auth_url)
+    try:
+        row = await auth.fetchrow("select * from auth_credentials('  A@example.com ')")
+    finally:
+        await auth.close()
     assert row is not None and row["user_id"] == world.a and row["password_hash"] == "H"
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.fetchrow("select * from auth_credentials('a@example.com')")

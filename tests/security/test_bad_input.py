@@ -62,3 +62,33 @@ async def test_huge_numbers_in_free_json_round_trip(
     )
     assert response.status_code == 200
     assert response.json()["data"]["preferences"] == {"n": 10**30}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=9999-12-30T00:00:00Z&to=9999-12-31T23:59:59Z",
+        "from=0001-01-01T00:00:00%2B14:00",
+        "from=1969-12-31T23:00:00Z",
+        "to=2100-01-01T00:00:00Z",
+    ],
+)
+async def test_dates_at_the_edges_of_the_calendar_are_a_422(
+    client: httpx.AsyncClient, query: str
+) -> None:
+    response = await client.get(f"/api/v1/services/ai-strategy-consultation/availability?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00"])
+async def test_a_booking_at_the_edge_of_the_calendar_is_a_422(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, when: str
+) -> None:
+    account = await make_account(client, owner_conn, "edge@example.com")
+    response = await client.post(
+        "/api/v1/bookings",
+        json={"serviceId": "ai-strategy-consultation", "scheduledAt": when},
+        headers=account.auth,
+    )
+    assert response.status_code == 422, response.text

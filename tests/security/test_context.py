@@ -152,3 +152,83 @@ def test_forwarded_for_is_trusted_only_from_configured_proxies() -> None:
     assert client_ip("10.0.0.2", "evil, 198.51.100.1", proxies) == "198.51.100.1"
     assert client_ip("10.0.0.2", "garbage", proxies) == "10.0.0.2"
     assert client_ip("10.0.0.2", "198.51.100.1", ()) == "10.0.0.2"
+
+
+async def _staff(conn: asyncpg.Connection) -> tuple[uuid.UUID, uuid.UUID]:
+    admin = uuid.uuid4()
+    await conn.execute(
+        "insert into users (id, email, first_name, last_name, role, status) "
+        "values ($1, 'boss@example.com', 'B', 'O', 'super_admin', 'active')",
+        admin,
+    )
+    session: uuid.UUID = await conn.fetchval(
+        "insert into user_sessions (user_id, session_token, expires_at) "
+        "values ($1, 'x', now() + interval '1 day') returning id",
+        admin,
+    )
+    return admin, session
+
+
+async def test_a_bare_set_config_gives_the_anonymous_view(
+    owner_conn: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    admin, _ = await _staff(owner_conn)
+    await _user_with_session(owner_conn, A)
+    async with app_conn.transaction():
+        await app_conn.execute(
+            "select set_config('app.user_id', $1, true),"
+            " set_config('app.role', 'super_admin', true)",
+            str(admin),
+        )
+        assert await app_conn.fetchval("select app_user_id()") is None
+        assert await app_conn.fetchval("select app_role()") == "anonymous"
+        assert not await app_conn.fetchval("select app_is_staff()")
+        assert await app_conn.fetchval("select count(*) from users") == 0
+        assert await app_conn.fetchval("select count(*) from audit_logs") == 0
+
+
+async def test_a_signature_from_one_transaction_is_worthless_in_the_next(
+    owner_conn: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    admin, session = await _staff(owner_conn)
+    begin = "select app_begin($1, $2, 'super_admin', null, null, null, null)"
+    async with app_conn.transaction():
+        assert await app_conn.fetchval(begin, admin, session)
+        assert await app_conn.fetchval("select app_is_staff()")
+        stolen = await app_conn.fetchval("select current_setting('app.identity')")
+        assert await app_conn.fetchval("select count(*) from users") == 1
+    async with app_conn.transaction():
+        await app_conn.execute(
+            "select set_config('app.user_id', $1, true),"
+            " set_config('app.role', 'super_admin', true), set_config('app.identity', $2, true)",
+            str(admin),
+            stolen,
+        )
+        assert await app_conn.fetchval("select app_user_id()") is None
+        assert await app_conn.fetchval("select count(*) from users") == 0
+
+
+async def test_the_app_role_cannot_read_the_identity_key(app_conn: asyncpg.Connection) -> None:
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.fetch("select * from app_secrets")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.fetchval("select app_identity_mac('x', 'super_admin')")
+
+
+async def test_a_temporary_table_cannot_shadow_the_users_table(
+    owner_conn: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    await _user_with_session(owner_conn, A)
+    async with app_conn.transaction():
+        await app_conn.execute(
+            "create temporary table users (id uuid, role text, status text, email text)"
+        )
+        await app_conn.execute(
+            "insert into pg_temp.users values ($1, 'super_admin', 'active', 'x')", A
+        )
+        await app_conn.execute(
+            "select set_config('app.user_id', $1, true),"
+            " set_config('app.role', 'super_admin', true)",
+            str(A),
+        )
+        assert not await app_conn.fetchval("select app_is_super_admin()")

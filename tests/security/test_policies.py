@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 import pytest
@@ -27,6 +27,10 @@ class World:
     admin: uuid.UUID
     super_admin: uuid.UUID
     rows: dict[str, uuid.UUID]
+    sessions: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+
+    def session(self, user_id: uuid.UUID) -> uuid.UUID:
+        return self.sessions[user_id]
 
 
 async def _user(conn: asyncpg.Connection, email: str, role: str) -> uuid.UUID:
@@ -116,12 +120,20 @@ async def build_world(conn: asyncpg.Connection) -> World:
         a,
     )
     await conn.execute(
-        "select set_config('app.user_id', $1, false); "
-        "select record_audit_event('auth.login', 'users', $1::uuid); "
-        "select set_config('app.user_id', '', false)".replace("$1", f"'{a}'")
+        "insert into audit_logs (user_id, action, entity_type, entity_id) "
+        "values ($1, 'auth.login', 'users', $1)",
+        a,
     )
     rows["users"] = a
-    return World(a, b, admin, sup, rows)
+    sessions = {a: rows["user_sessions"]}
+    for user in (b, admin, sup):
+        sessions[user] = await one(
+            "insert into user_sessions (user_id, session_token, expires_at) "
+            "values ($1, $2, now() + interval '1 day') returning id",
+            user,
+            f"world-{user}",
+        )
+    return World(a, b, admin, sup, rows, sessions)
 
 
 @pytest.fixture
@@ -145,14 +157,14 @@ async def become(conn: asyncpg.Connection, world: World, actor: str) -> None:
         await act_as(conn)
     elif actor == "visitor":
         await act_as(conn, visitor_id=VISITOR)
-    elif actor == "client_a":
-        await act_as(conn, user_id=world.a, role="client")
-    elif actor == "client_b":
-        await act_as(conn, user_id=world.b, role="client")
-    elif actor == "admin":
-        await act_as(conn, user_id=world.admin, role="admin")
     else:
-        await act_as(conn, user_id=world.super_admin, role="super_admin")
+        user, role = {
+            "client_a": (world.a, "client"),
+            "client_b": (world.b, "client"),
+            "admin": (world.admin, "admin"),
+            "super_admin": (world.super_admin, "super_admin"),
+        }[actor]
+        await act_as(conn, user_id=user, role=role, session_id=world.session(user))
 
 
 # table (fixture row key) -> the actors who can SELECT that row.
@@ -291,7 +303,9 @@ async def test_anyone_may_insert_public_submissions(
     tx: asyncpg.Connection, world: World, actor: str
 ) -> None:
     await become(tx, world, actor)
-    assert await _try(tx, "insert into leads (email) values ('x@example.com')")
+    # leads arrive through capture_lead() (spam checks, merging); only staff insert rows directly
+    assert await _try(tx, 'select capture_lead(\'{"email": "x@example.com"}\', false)')
+    assert await _try(tx, "insert into leads (email) values ('y@example.com')") == (actor in STAFF)
     assert await _try(tx, "insert into newsletter_subscriptions (email) values ('n@example.com')")
     assert await _try(tx, "insert into analytics_events (event_type) values ('page_view')")
 
@@ -365,7 +379,14 @@ async def test_lead_cannot_be_attributed_to_someone_else(
 async def test_claimed_role_without_matching_account_grants_nothing(
     tx: asyncpg.Connection, world: World
 ) -> None:
-    # A bug that sets app.role = 'admin' for client A must not open staff rows.
-    await act_as(tx, user_id=world.a, role="admin")
-    assert await tx.fetchval("select count(*) from users") == 1  # only their own
+    # A bug that claims app.role = 'admin' for client A must not open staff rows: app_begin
+    # refuses the claim, and a bare set_config of it is not trusted at all.
+    assert not await tx.fetchval(
+        "select app_begin($1, $2, 'admin', null, null, null, null)", world.a, world.session(world.a)
+    )
+    await tx.execute(
+        "select set_config('app.user_id', $1, true), set_config('app.role', 'admin', true)",
+        str(world.a),
+    )
+    assert await tx.fetchval("select count(*) from users") == 0
     assert await tx.fetchval("select count(*) from services where not is_active") == 0

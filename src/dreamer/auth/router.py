@@ -40,6 +40,7 @@ from dreamer.core.errors import Unauthorized
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import (
     AuthEnvDep,
+    AuthSession,
     Context,
     DbSession,
     SignedIn,
@@ -98,7 +99,7 @@ def _tokens_response(
     response_model=Envelope[AuthOut],
     dependencies=per_ip_and_account("register", RegisterIn),
 )
-async def register(body: RegisterIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
+async def register(body: RegisterIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
     """Create an account (role visitor, status pending_verification) and sign it in.
 
     A verification mail is queued. 409 when the address is taken; 422 for a weak password.
@@ -112,7 +113,7 @@ async def register(body: RegisterIn, db: DbSession, ctx: Context, env: Env) -> J
     response_model=Envelope[AuthOut],
     dependencies=per_ip_and_account("login", LoginIn),
 )
-async def login(body: LoginIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
+async def login(body: LoginIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
     """Sign in. The same 401 answers an unknown address and a wrong password; 403 for a
     suspended or inactive account; 429 with `Retry-After` after too many attempts."""
     signed = await service.login(db, env, ctx, body.email, body.password)
@@ -125,7 +126,7 @@ async def login(body: LoginIn, db: DbSession, ctx: Context, env: Env) -> JSONRes
     dependencies=[rate_limit("refresh:ip", "rate_limit_refresh_ip")],
 )
 async def refresh(
-    request: Request, db: DbSession, ctx: Context, env: Env, body: RefreshIn | None = None
+    request: Request, db: AuthSession, ctx: Context, env: Env, body: RefreshIn | None = None
 ) -> JSONResponse:
     """Trade a refresh token (body, or the `dreamer_rt` cookie) for a new pair."""
     token = body.refresh_token if body else None
@@ -177,7 +178,7 @@ async def revoke_session(session_id: uuid.UUID, db: DbSession, ctx: SignedIn) ->
     response_model=Envelope[MessageOut],
     dependencies=per_ip_and_account("reset", EmailIn),
 )
-async def password_reset(body: EmailIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
+async def password_reset(body: EmailIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
     """Mail a single-use reset link (valid 1 hour). The answer never reveals whether the
     address has an account."""
     await service.request_password_reset(db, env, ctx, body.email)
@@ -185,7 +186,7 @@ async def password_reset(body: EmailIn, db: DbSession, ctx: Context, env: Env) -
 
 
 @router.post("/password-reset/confirm", response_model=Envelope[MessageOut])
-async def password_reset_confirm(body: ResetConfirmIn, db: DbSession, env: Env) -> JSONResponse:
+async def password_reset_confirm(body: ResetConfirmIn, db: AuthSession, env: Env) -> JSONResponse:
     """Set a new password with the mailed token; every session of the account ends."""
     await service.confirm_password_reset(db, env, body.token, body.password)
     return ok({"message": "Password changed; sign in with the new password"})
@@ -201,7 +202,7 @@ async def password_reset_confirm(body: ResetConfirmIn, db: DbSession, env: Env) 
     ],
 )
 async def change_password(
-    body: ChangePasswordIn, db: DbSession, ctx: SignedIn, env: Env
+    body: ChangePasswordIn, db: AuthSession, ctx: SignedIn, env: Env
 ) -> JSONResponse:
     """Change the password (the current one is required); other sessions end."""
     await service.change_password(db, env, ctx, body.current_password, body.new_password)
@@ -209,7 +210,7 @@ async def change_password(
 
 
 @router.post("/verify-email", response_model=Envelope[MessageOut])
-async def verify_email(body: TokenIn, db: DbSession) -> JSONResponse:
+async def verify_email(body: TokenIn, db: AuthSession) -> JSONResponse:
     """Confirm the address with the mailed token (valid 48 hours, single use)."""
     await service.verify_email(db, body.token)
     return ok({"message": "E-mail address verified"})
@@ -229,7 +230,7 @@ async def verify_email(body: TokenIn, db: DbSession) -> JSONResponse:
     ],
 )
 async def resend_verification(
-    db: DbSession, ctx: Context, env: Env, body: ResendIn | None = None
+    db: AuthSession, ctx: Context, env: Env, body: ResendIn | None = None
 ) -> JSONResponse:
     """Send a new verification link: to the signed-in account, or to `email`."""
     await service.resend_verification(db, env, ctx, body.email if body else None)

@@ -132,13 +132,7 @@ async def register(
     user_id = await repository.insert_user(
         session, {"email": email, "password_hash": await env.hash(data.password), **profile}
     )
-    await outbox.queue(
-        session,
-        "verify_email",
-        to=email,
-        user_id=user_id,
-        context={"first_name": profile["first_name"]},
-    )
+    await outbox.queue(session, "verify_email", user_id)
     tokens = await _start_session(session, env, ctx, user_id, "visitor")
     await audit.record_event(session, "auth.register", user_id)
     return AuthResult(await _load_user(session, user_id), tokens)
@@ -246,7 +240,7 @@ async def request_password_reset(
     email = email.strip()
     found = await repository.credentials(session, email)
     if found is not None and found.status not in BLOCKED:
-        await outbox.queue(session, "password_reset", to=email, user_id=found.user_id)
+        await outbox.queue(session, "password_reset", found.user_id)
         await audit.record_event(session, "auth.password_reset_requested", found.user_id)
 
 
@@ -278,13 +272,7 @@ async def change_password(
         now=clock.now(),
         keep=ctx.session_id,
     )
-    await outbox.queue(
-        session,
-        "password_changed",
-        to=user.email,
-        user_id=user.id,
-        context={"first_name": user.first_name},
-    )
+    await outbox.queue(session, "password_changed", user.id)
     await audit.record_event(session, "auth.password_changed", ctx.user_id)
 
 
@@ -313,13 +301,7 @@ async def resend_verification(
     else:
         raise BadRequest("Give the e-mail address, or sign in")
     if target is not None:
-        await outbox.queue(
-            session,
-            "verify_email",
-            to=target[1],
-            user_id=target[0],
-            context={"first_name": target[2]} if target[2] else {},
-        )
+        await outbox.queue(session, "verify_email", target[0])
 
 
 async def live_sessions(session: AsyncSession, ctx: RequestContext) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from dreamer.bookings.schemas import (
 from dreamer.core.errors import ValidationFailed
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
+from dreamer.core.timebounds import Moment
 from dreamer.db.session import RequestContext
 from dreamer.deps import Context, DbSession, SettingsDep, SignedIn, Staff
 from dreamer.models import BookingStatus, ServiceBooking
@@ -52,8 +53,8 @@ def out(booking: ServiceBooking, ctx: RequestContext) -> dict[str, object]:
 async def availability(
     slug: str,
     db: DbSession,
-    from_: Annotated[dt.datetime | None, Query(alias="from")] = None,
-    to: dt.datetime | None = None,
+    from_: Annotated[Moment | None, Query(alias="from")] = None,
+    to: Moment | None = None,
     tz: Annotated[str, Query(max_length=64)] = "UTC",
 ) -> JSONResponse:
     """Free start times for this service in `[from, to)` (default: the next 14 days), in the
@@ -96,8 +97,8 @@ async def list_bookings(
     ctx: SignedIn,
     status: BookingStatus | None = None,
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
-    from_: Annotated[dt.datetime | None, Query(alias="from")] = None,
-    to: dt.datetime | None = None,
+    from_: Annotated[Moment | None, Query(alias="from")] = None,
+    to: Moment | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> JSONResponse:

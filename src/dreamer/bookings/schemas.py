@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from dreamer.bookings.availability import parse_hours, zone
 from dreamer.core.responses import ApiModel, InputModel
+from dreamer.core.timebounds import Day, Moment
 from dreamer.models import BookingStatus, ConsultationType
 
 
@@ -38,13 +39,13 @@ class AvailabilityOut(ApiModel):
 class BookingIn(InputModel):
     service_id: Annotated[str, Field(min_length=1, max_length=200, description="id or slug")]
     consultation_type: ConsultationType = ConsultationType.DISCOVERY
-    scheduled_at: dt.datetime
+    scheduled_at: Moment
     time_zone: TimeZoneName = "UTC"
     notes: Annotated[str, StringConstraints(max_length=10_000)] | None = None
 
 
 class RescheduleIn(InputModel):
-    scheduled_at: dt.datetime
+    scheduled_at: Moment
     time_zone: TimeZoneName | None = None
 
 
@@ -122,7 +123,7 @@ class AvailabilitySettingsOut(ApiModel):
 
 
 class ExceptionIn(InputModel):
-    date: dt.date
+    date: Day
     is_closed: bool = True
     hours: HoursList = Field(default_factory=list)
     reason: Reason | None = None

@@ -102,10 +102,8 @@ async def _user(session: AsyncSession, user_id: uuid.UUID | None) -> User:
 
 
 async def _mail(session: AsyncSession, template: str, booking: ServiceBooking) -> None:
-    user = await _user(session, booking.user_id)
-    await outbox.queue(
-        session, template, to=user.email, user_id=user.id, context={"booking_id": str(booking.id)}
-    )
+    """Mail the booking's client (the database reads the address from the booking)."""
+    await outbox.queue(session, template, booking.id)
 
 
 async def _conflict_detail(

@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     # DATABASE_OWNER_URL is the schema owner's, used only for migrations and maintenance.
     database_url: str | None = None
     database_owner_url: str | None = None
+    # DATABASE_AUTH_URL is the credential path's role (dreamer_auth): logins, tokens, account
+    # mail. It gets a small pool of its own, so a burst of logins cannot starve other requests.
+    database_auth_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_auth_pool_size: int = Field(default=4, ge=1, le=100)
+    db_pool_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)
     pg_bindir: Path | None = None
     embedded_pg_port: int | None = Field(default=None, ge=1, le=65535)
@@ -130,6 +135,8 @@ class Settings(BaseSettings):
                 raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
             if self.database_url is None:
                 raise ConfigError("DATABASE_URL must be set in production")
+            if self.database_auth_url is None:
+                raise ConfigError("DATABASE_AUTH_URL must be set in production")
         return self
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -199,16 +200,13 @@ async def _db_error(request: Request, exc: Exception) -> Response:
         _SQLSTATE["22P02"] if sqlstate and sqlstate.startswith("22") else None
     )
     if mapped is None:
-        if exc.connection_invalidated or sqlstate is None or sqlstate.startswith("08"):
+        if (
+            exc.connection_invalidated
+            or sqlstate is None
+            or sqlstate.startswith(("08", "57P"))  # connection lost; server shutting down
+        ):
             log.warning("database unavailable: %s", type(exc.orig).__name__)
-            return problem_response(
-                request,
-                503,
-                "unavailable",
-                "Database unavailable",
-                "Try again shortly",
-                headers={"Retry-After": "5"},
-            )
+            return _unavailable(request, "Database unavailable")
         return await _unexpected(request, exc)
     status, slug, title, detail = mapped
     log.info(
@@ -223,6 +221,30 @@ async def _db_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, status, slug, title, detail, extra=extra)
 
 
+def _unavailable(request: Request, title: str, retry_after: int = 5) -> Response:
+    return problem_response(
+        request,
+        503,
+        "unavailable",
+        title,
+        "Try again shortly",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+async def _pool_exhausted(request: Request, exc: Exception) -> Response:
+    # Every pooled connection stayed busy for the whole checkout bound: shed this request now
+    # rather than queue it behind the burst (one line, no traceback).
+    log.warning("no database connection free for %s %s", request.method, request.url.path)
+    return _unavailable(request, "Too busy", retry_after=2)
+
+
+async def _unreachable(request: Request, exc: Exception) -> Response:
+    # The server refused or dropped the connection before a transaction began.
+    log.warning("database unreachable: %s", type(exc).__name__)
+    return _unavailable(request, "Database unavailable")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(
@@ -235,4 +257,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(OSError, _unreachable)  # ConnectionRefusedError and kin
     app.add_exception_handler(Exception, _unexpected)

@@ -141,7 +141,41 @@ class RequestInfoMiddleware:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             await self._too_large(scope, receive, send_with_headers)
             return
+        if length is None and scope.get("method") in _BODY_METHODS:
+            # A chunked body has no length to check up front: read it (up to the limit) here,
+            # so an oversized one gets the same 413 as a sized one, then hand it on.
+            replay = await self._buffered(receive)
+            if replay is None:
+                await self._too_large(scope, receive, send_with_headers)
+                return
+            receive = replay
         await self.app(scope, self._limited(receive), send_with_headers)
+
+    async def _buffered(self, receive: Receive) -> Receive | None:
+        """The whole body as one message, or None when it is larger than the limit."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away; let the app see the disconnect
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body:
+                return None
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
 
     def _visitor_cookie(self, visitor: str) -> bytes:
         parts = [
@@ -181,6 +215,9 @@ class RequestInfoMiddleware:
             f"The body must be at most {self.max_body} bytes",
         )
         await response(scope, receive, send)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _cookie(raw: bytes | None, name: str) -> str | None:

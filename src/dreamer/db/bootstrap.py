@@ -1,16 +1,19 @@
-"""Create the two roles and the database on a server we administer (embedded or test cluster).
+"""Create the roles and the database on a server we administer (embedded or test cluster).
 
 ``dreamer_owner`` owns the database and every object in it and runs migrations.
 ``dreamer_app`` is what the API logs in as: no superuser, no BYPASSRLS, owns nothing, and a
-statement timeout so a runaway query cannot hold a connection forever. On a server we do not
-administer (``DATABASE_URL`` given), an operator runs the equivalent SQL once; the README shows it.
+statement timeout so a runaway query cannot hold a connection forever. ``dreamer_auth`` is the
+credential path's role (logins, tokens, account mail): it has what ``dreamer_app`` has, plus the
+only right to execute the functions that read or write password hashes and mint sessions, and
+the API uses it through a small pool of its own. On a server we do not administer
+(``DATABASE_URL`` given), an operator runs the equivalent SQL once; the README shows it.
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from dreamer.db.embedded import APP_ROLE, OWNER_ROLE
+from dreamer.db.embedded import APP_ROLE, AUTH_ROLE, OWNER_ROLE
 
 
 async def _set_password(conn: asyncpg.Connection, role: str, password: str) -> None:
@@ -26,10 +29,11 @@ async def ensure_roles(
     *,
     owner_password: str | None,
     app_password: str | None,
+    auth_password: str | None = None,
     statement_timeout_ms: int = 15_000,
 ) -> None:
-    """Create or correct both roles (idempotent); ``conn`` must be a superuser's."""
-    for role in (OWNER_ROLE, APP_ROLE):
+    """Create or correct the roles (idempotent); ``conn`` must be a superuser's."""
+    for role in (OWNER_ROLE, APP_ROLE, AUTH_ROLE):
         exists = await conn.fetchval("select 1 from pg_roles where rolname = $1", role)
         if not exists:
             await conn.execute(
@@ -41,17 +45,26 @@ async def ensure_roles(
     await conn.execute(
         f"ALTER ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
     )
-    timeout = await conn.fetchval(
-        "select format('ALTER ROLE %I SET statement_timeout = %L', $1::text, $2::text)",
-        APP_ROLE,
-        f"{int(statement_timeout_ms)}ms",
+    # INHERIT: the auth role acts with the app role's grants and falls under its policies.
+    await conn.execute(
+        f"ALTER ROLE {AUTH_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT"
     )
-    await conn.execute(timeout)
-    await conn.execute(f"ALTER ROLE {APP_ROLE} SET idle_in_transaction_session_timeout = '60s'")
-    if owner_password is not None:
-        await _set_password(conn, OWNER_ROLE, owner_password)
-    if app_password is not None:
-        await _set_password(conn, APP_ROLE, app_password)
+    await conn.execute(f"GRANT {APP_ROLE} TO {AUTH_ROLE}")
+    for role in (APP_ROLE, AUTH_ROLE):
+        timeout = await conn.fetchval(
+            "select format('ALTER ROLE %I SET statement_timeout = %L', $1::text, $2::text)",
+            role,
+            f"{int(statement_timeout_ms)}ms",
+        )
+        await conn.execute(timeout)
+        await conn.execute(f"ALTER ROLE {role} SET idle_in_transaction_session_timeout = '60s'")
+    for role, password in (
+        (OWNER_ROLE, owner_password),
+        (APP_ROLE, app_password),
+        (AUTH_ROLE, auth_password),
+    ):
+        if password is not None:
+            await _set_password(conn, role, password)
 
 
 async def ensure_database(
@@ -73,9 +86,12 @@ async def ensure_database(
     await conn.execute(
         await conn.fetchval(
             "select format('REVOKE ALL ON DATABASE %I FROM PUBLIC;"
-            " GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', $1::text, $1::text, $2::text)",
+            " GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I;"
+            " GRANT CONNECT ON DATABASE %I TO %I', $1::text, $1::text, $2::text, $1::text,"
+            " $3::text)",
             database,
             APP_ROLE,
+            AUTH_ROLE,
         )
     )
     return True
@@ -87,6 +103,7 @@ async def provision(
     *,
     owner_password: str | None,
     app_password: str | None,
+    auth_password: str | None = None,
     statement_timeout_ms: int = 15_000,
 ) -> bool:
     """Roles plus database in one call; returns True when the database is new."""
@@ -96,8 +113,17 @@ async def provision(
             conn,
             owner_password=owner_password,
             app_password=app_password,
+            auth_password=auth_password,
             statement_timeout_ms=statement_timeout_ms,
         )
-        return await ensure_database(conn, database)
+        created = await ensure_database(conn, database)
+        # Databases made before the auth role existed: let it connect too.
+        grant = await conn.fetchval(
+            "select format('GRANT CONNECT ON DATABASE %I TO %I', $1::text, $2::text)",
+            database,
+            AUTH_ROLE,
+        )
+        await conn.execute(grant)
+        return created
     finally:
         await conn.close()

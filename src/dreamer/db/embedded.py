@@ -36,6 +36,7 @@ from urllib.parse import quote
 SUPERUSER = "postgres"
 OWNER_ROLE = "dreamer_owner"
 APP_ROLE = "dreamer_app"
+AUTH_ROLE = "dreamer_auth"
 DATABASE = "dreamer"
 _SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes including ".s.PGSQL.<port>" and a NUL
 _CLONE_NEWUSER = 0x10000000
@@ -122,10 +123,19 @@ class Credentials:
     superuser: str
     owner: str
     app: str
+    auth: str = ""  # absent from installs made before the auth role: generated on first read
 
     @classmethod
     def generate(cls) -> Credentials:
-        return cls(*(secrets.token_urlsafe(24) for _ in range(3)))
+        return cls(*(secrets.token_urlsafe(24) for _ in range(4)))
+
+    def password(self, role: str) -> str:
+        return {
+            SUPERUSER: self.superuser,
+            OWNER_ROLE: self.owner,
+            APP_ROLE: self.app,
+            AUTH_ROLE: self.auth,
+        }[role]
 
 
 class EmbeddedPostgres:
@@ -167,12 +177,15 @@ class EmbeddedPostgres:
 
     def credentials(self) -> Credentials:
         data = json.loads(self._credentials_file.read_text())
+        if not data.get("auth"):
+            data["auth"] = secrets.token_urlsafe(24)
+            self._credentials_file.write_text(json.dumps(data))
         return Credentials(**data)
 
     def url(self, role: str = APP_ROLE, database: str = DATABASE) -> str:
         """A libpq-style URL for a role (asyncpg accepts the same form)."""
         creds = self.credentials()
-        password = {SUPERUSER: creds.superuser, OWNER_ROLE: creds.owner, APP_ROLE: creds.app}[role]
+        password = creds.password(role)
         host = quote(str(self.socket_dir), safe="")
         return f"postgresql://{role}:{quote(password, safe='')}@/{database}?host={host}"
 
@@ -347,9 +360,7 @@ class EmbeddedPostgres:
     def psql_command(self, role: str = OWNER_ROLE) -> tuple[list[str], dict[str, str]]:
         env = dict(os.environ)
         creds = self.credentials()
-        env["PGPASSWORD"] = {SUPERUSER: creds.superuser, OWNER_ROLE: creds.owner}.get(
-            role, creds.app
-        )
+        env["PGPASSWORD"] = creds.password(role)
         args = [
             str(self.bindir / "psql"),
             "-h",

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from dreamer.core import clock
 from dreamer.core.config import parse_rate
 from dreamer.core.errors import RateLimited
 from dreamer.db.session import Database
 
-_HIT = text("select rate_limit_hit(:key, :limit, :window, :now)")
+_HIT = text("select rate_limit_hit(:key, :limit, :window)")
 
 
 class RateLimiter:
@@ -26,7 +25,7 @@ class RateLimiter:
         async with self.db.engine.begin() as conn:
             retry_after = await conn.scalar(
                 _HIT,
-                {"key": f"{scope}:{subject}", "limit": limit, "window": window, "now": clock.now()},
+                {"key": f"{scope}:{subject}", "limit": limit, "window": window},
             )
         if retry_after:
             raise RateLimited(int(retry_after), "Too many attempts; try again later")

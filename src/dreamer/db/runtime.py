@@ -7,13 +7,21 @@ from dataclasses import dataclass
 
 from dreamer.core.config import Settings
 from dreamer.db.bootstrap import provision
-from dreamer.db.embedded import APP_ROLE, DATABASE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
+from dreamer.db.embedded import (
+    APP_ROLE,
+    AUTH_ROLE,
+    DATABASE,
+    OWNER_ROLE,
+    SUPERUSER,
+    EmbeddedPostgres,
+)
 
 
 @dataclass
 class DatabaseTarget:
     app_url: str
     owner_url: str | None
+    auth_url: str | None = None
     server: EmbeddedPostgres | None = None
     started: bool = False  # this process started the server (and should stop it)
 
@@ -39,13 +47,18 @@ def start_embedded(settings: Settings, *, detached: bool = False) -> DatabaseTar
             DATABASE,
             owner_password=creds.owner,
             app_password=creds.app,
+            auth_password=creds.auth,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
     )
-    return DatabaseTarget(server.url(APP_ROLE), server.url(OWNER_ROLE), server, started)
+    return DatabaseTarget(
+        server.url(APP_ROLE), server.url(OWNER_ROLE), server.url(AUTH_ROLE), server, started
+    )
 
 
 def resolve(settings: Settings) -> DatabaseTarget:
     if settings.database_url:
-        return DatabaseTarget(settings.database_url, settings.database_owner_url)
+        return DatabaseTarget(
+            settings.database_url, settings.database_owner_url, settings.database_auth_url
+        )
     return start_embedded(settings)

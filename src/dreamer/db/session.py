@@ -81,12 +81,15 @@ def context_params(ctx: RequestContext) -> dict[str, str | None]:
 class Database:
     """The app role's engine and session factory."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=pool_timeout,
             pool_pre_ping=False,
             pool_recycle=1800,
             echo=echo,

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Select,
     Text,
     and_,
+    any_,
+    bindparam,
     cast,
     delete,
     func,
@@ -194,7 +197,7 @@ async def by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Lead]
         return {}
     query = (
         select(Lead)
-        .where(Lead.email_normalized.in_(emails))
+        .where(Lead.email_normalized == any_(bindparam("emails", emails, type_=ARRAY(Text))))
         .order_by(Lead.email_normalized, Lead.created_at.desc())
         .ext(distinct_on(Lead.email_normalized))
     )

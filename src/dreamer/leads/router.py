@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from dreamer.core import csvio, signing
 from dreamer.core.config import Settings
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
+from dreamer.core.timebounds import Moment
 from dreamer.deps import (
     Context,
     DatabaseDep,
@@ -104,8 +104,8 @@ class Filters:
         tag: Annotated[str | None, Query(max_length=50)] = None,
         min_score: Annotated[int | None, Query(alias="minScore", ge=-100_000, le=100_000)] = None,
         max_score: Annotated[int | None, Query(alias="maxScore", ge=-100_000, le=100_000)] = None,
-        created_from: Annotated[dt.datetime | None, Query(alias="createdFrom")] = None,
-        created_to: Annotated[dt.datetime | None, Query(alias="createdTo")] = None,
+        created_from: Annotated[Moment | None, Query(alias="createdFrom")] = None,
+        created_to: Annotated[Moment | None, Query(alias="createdTo")] = None,
         q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
     ) -> None:
         self.value = LeadFilter(

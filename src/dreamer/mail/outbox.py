@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import uuid
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,21 +11,18 @@ from dreamer.mail.registry import template_names
 
 
 async def queue(
-    session: AsyncSession,
-    template: str,
-    *,
-    to: str,
-    user_id: uuid.UUID | None,
-    context: dict[str, Any] | None = None,
-) -> uuid.UUID:
-    """Write the mail to ``mail_outbox``; it is sent only if this transaction commits.
+    session: AsyncSession, template: str, subject: uuid.UUID, *, staff: uuid.UUID | None = None
+) -> uuid.UUID | None:
+    """Write the mail about ``subject`` (a user, booking, subscription or lead) to
+    ``mail_outbox``; it is sent only if this transaction commits.
 
-    ``context`` must hold no secret: links with tokens are made at send time by the worker.
+    The database picks the recipient from ``subject`` (``enqueue_mail`` in ``db/sql/mail.sql``):
+    no caller can mail an address of its choosing. Returns None when there is nobody to mail.
+    Links with tokens are made at send time by the worker.
     """
     if template not in template_names():
         raise ValueError(f"unknown mail template {template!r}")
     value = await session.scalar(
-        text("select enqueue_mail(:t, :u, :to, cast(:c as jsonb))"),
-        {"t": template, "u": user_id, "to": to, "c": json.dumps(context or {})},
+        text("select enqueue_mail(:t, :s, :staff)"), {"t": template, "s": subject, "staff": staff}
     )
-    return uuid.UUID(str(value))
+    return uuid.UUID(str(value)) if value is not None else None

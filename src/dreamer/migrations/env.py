@@ -32,8 +32,8 @@ def include_object(
 ) -> bool:
     if type_ == "table" and name is not None and _PARTITION.match(name):
         return False
-    if type_ == "table" and name == "schema_definitions":
-        return False  # bookkeeping of the repeatable step, not a model
+    if type_ == "table" and name in ("schema_definitions", "app_secrets"):
+        return False  # bookkeeping of the repeatable step and the identity key, not models
     return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
 
 

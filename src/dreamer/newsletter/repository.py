@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, Row, Text, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.models import NewsletterSubscription
@@ -138,8 +138,10 @@ async def suppressed_among(session: AsyncSession, emails: list[str]) -> set[str]
 async def existing_among(session: AsyncSession, emails: list[str]) -> set[str]:
     """Which of these addresses (lower-cased) have a subscription: one query."""
     lowered = [e.lower() for e in emails]
+    # One array parameter, not one per address: a bind list beyond 32,767 items is refused.
+    wanted = bindparam("emails", lowered, type_=ARRAY(Text))
     query = select(func.lower(NewsletterSubscription.email)).where(
-        func.lower(NewsletterSubscription.email).in_(lowered)
+        func.lower(NewsletterSubscription.email) == any_(wanted)
     )
     return set((await session.scalars(query)).all())
 

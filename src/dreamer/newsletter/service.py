@@ -62,13 +62,7 @@ async def subscribe(
         unsubscribe_hash=env.unsubscribe_hash(signup.email),
     )
     if row.needs_confirmation:
-        await outbox.queue(
-            session,
-            "newsletter_confirm",
-            to=signup.email.strip(),
-            user_id=None,
-            context={"subscription_id": str(row.subscription_id)},
-        )
+        await outbox.queue(session, "newsletter_confirm", row.subscription_id)
 
 
 async def confirm(
@@ -79,13 +73,7 @@ async def confirm(
     )
     if row is None:
         return None
-    await outbox.queue(
-        session,
-        "newsletter_welcome",
-        to=row.email,
-        user_id=None,
-        context={"subscription_id": str(row.subscription_id)},
-    )
+    await outbox.queue(session, "newsletter_welcome", row.subscription_id)
     return uuid.UUID(str(row.subscription_id))
 
 

@@ -14,7 +14,7 @@ $$;
 CREATE OR REPLACE FUNCTION audit_context() RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_strip_nulls(jsonb_build_object(
         'request_id', nullif(current_setting('app.request_id', true), ''),
-        'role', nullif(current_setting('app.role', true), ''),
+        'role', app_role(),
         'visitor_id', app_visitor_id(),
         'db_user', session_user::text))
 $$;
@@ -22,7 +22,7 @@ $$;
 -- One trigger function for every audited table. Updates record only the changed columns;
 -- an update that changes only ignorable columns (the trigger's arguments) writes nothing.
 CREATE OR REPLACE FUNCTION audit_row_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     old_doc jsonb;
     new_doc jsonb;
@@ -60,7 +60,7 @@ END $$;
 -- Events that are not row changes (a failed login, a logout) enter the trail through this.
 CREATE OR REPLACE FUNCTION record_audit_event(p_action text, p_entity_type text, p_entity_id uuid,
                                    p_metadata jsonb DEFAULT '{}')
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF p_action !~ '^[a-z_]+\.[a-z_]+$' THEN
         RAISE EXCEPTION 'audit event actions look like domain.event, got %', p_action

@@ -1,36 +1,38 @@
 -- auth.sql — Sessions, refresh-token history and the credential functions logins and tokens go through.
+-- Those functions read or write password hashes and mint sessions: only dreamer_auth, the role of
+-- the credential code path (its own pool), may execute them; dreamer_app may not.
 --
 -- The one current definition of these objects (see dreamer/db/definitions.py).
 
 CREATE OR REPLACE FUNCTION auth_credentials(p_email text)
 RETURNS TABLE (user_id uuid, password_hash text, role user_role, status user_status,
                email_verified boolean)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT u.id, u.password_hash, u.role, u.status, u.email_verified
     FROM users u WHERE lower(u.email) = lower(btrim(p_email))
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_credentials(text) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_credentials(text) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_session_by_token(p_token_hash text)
 RETURNS TABLE (session_id uuid, user_id uuid, family_id uuid, expires_at timestamptz,
                last_used_at timestamptz, revoked_at timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT s.id, s.user_id, s.family_id, s.expires_at, s.last_used_at, s.revoked_at
     FROM user_sessions s WHERE s.session_token = p_token_hash
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_session_by_token(text) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_session_by_token(text) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_create_session(p_user_id uuid, p_token_hash text, p_ip inet,
                                     p_user_agent text, p_expires_at timestamptz)
-RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS uuid LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     INSERT INTO user_sessions (user_id, session_token, ip_address, user_agent, expires_at)
     VALUES (p_user_id, p_token_hash, p_ip, left(p_user_agent, 1000), p_expires_at)
     RETURNING id
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_create_session(uuid,text,inet,text,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_create_session(uuid,text,inet,text,timestamp with time zone) TO dreamer_auth;
 
 -- Rotate a refresh token. Outcomes: ok | invalid | reused | revoked | expired | inactive.
 -- A token that was already rotated away ("reused") revokes its whole session: either the user
@@ -38,7 +40,7 @@ GRANT EXECUTE ON FUNCTION auth_create_session(uuid,text,inet,text,timestamp with
 CREATE OR REPLACE FUNCTION auth_rotate_session(p_old_hash text, p_new_hash text, p_idle_seconds integer,
                                     p_now timestamptz)
 RETURNS TABLE (outcome text, session_id uuid, user_id uuid, role user_role)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     s user_sessions%ROWTYPE;
     u users%ROWTYPE;
@@ -81,37 +83,37 @@ BEGIN
     RETURN QUERY SELECT 'ok'::text, s.id, s.user_id, u.role;
 END $$;
 
-GRANT EXECUTE ON FUNCTION auth_rotate_session(text,text,integer,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_rotate_session(text,text,integer,timestamp with time zone) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_record_login(p_user_id uuid, p_rehash text, p_now timestamptz)
-RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     UPDATE users
     SET last_login = p_now, login_count = login_count + 1,
         password_hash = coalesce(p_rehash, password_hash)
     WHERE id = p_user_id
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_record_login(uuid,text,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_record_login(uuid,text,timestamp with time zone) TO dreamer_auth;
 
 -- Only for the signed-in caller's own account (password change).
 CREATE OR REPLACE FUNCTION auth_own_password_hash() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT password_hash FROM users WHERE id = app_user_id()
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_own_password_hash() TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_own_password_hash() TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_set_own_password(p_new_hash text) RETURNS boolean
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     UPDATE users SET password_hash = p_new_hash WHERE id = app_user_id();
     RETURN FOUND;
 END $$;
 
-GRANT EXECUTE ON FUNCTION auth_set_own_password(text) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_set_own_password(text) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_verify_email(p_token_hash text, p_now timestamptz) RETURNS uuid
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     UPDATE users
     SET email_verified = true,
         status = CASE WHEN status = 'pending_verification' THEN 'active'::user_status
@@ -121,10 +123,10 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     RETURNING id
 $$;
 
-GRANT EXECUTE ON FUNCTION auth_verify_email(text,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_verify_email(text,timestamp with time zone) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_reset_password(p_token_hash text, p_new_hash text, p_now timestamptz)
-RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     target uuid;
 BEGIN
@@ -144,10 +146,10 @@ BEGIN
     RETURN target;
 END $$;
 
-GRANT EXECUTE ON FUNCTION auth_reset_password(text,text,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION auth_reset_password(text,text,timestamp with time zone) TO dreamer_auth;
 
 CREATE OR REPLACE FUNCTION auth_purge_expired(p_now timestamptz) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     removed integer;
 BEGIN
@@ -172,7 +174,8 @@ CREATE POLICY app_update ON user_sessions FOR UPDATE TO dreamer_app
     USING ((user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
 CREATE POLICY app_delete ON user_sessions FOR DELETE TO dreamer_app
     USING ((user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
-GRANT INSERT, DELETE ON user_sessions TO dreamer_app;
+-- Sessions are minted by auth_create_session() only (credential path): no INSERT here.
+GRANT DELETE ON user_sessions TO dreamer_app;
 GRANT SELECT (
     id, user_id, family_id, ip_address, user_agent, expires_at, last_used_at, revoked_at,
     revoked_reason, created_at, updated_at

@@ -40,7 +40,7 @@ END $$;
 -- Busy time only: no ids, no people.
 CREATE OR REPLACE FUNCTION booked_ranges(p_from timestamptz, p_to timestamptz, p_except uuid DEFAULT NULL)
 RETURNS TABLE (starts timestamptz, ends timestamptz)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT lower(r), upper(r)
     FROM (SELECT booking_range(scheduled_at, duration_minutes, buffer_minutes) AS r, id
           FROM service_bookings
@@ -54,7 +54,7 @@ $$;
 GRANT EXECUTE ON FUNCTION booked_ranges(timestamp with time zone,timestamp with time zone,uuid) TO dreamer_app;
 
 -- Bookings of a user who came in as a lead show up on that lead's timeline.
-CREATE OR REPLACE FUNCTION booking_lead_activity() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION booking_lead_activity() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     what text;
 BEGIN
@@ -84,7 +84,7 @@ END $$;
 -- running at once can never both claim one booking.
 CREATE OR REPLACE FUNCTION claim_due_reminders(p_now timestamptz)
 RETURNS TABLE (booking_id uuid, user_id uuid)
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     UPDATE service_bookings b
     SET reminder_sent = true, reminder_sent_at = p_now
     FROM availability_settings s

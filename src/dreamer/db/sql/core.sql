@@ -3,9 +3,11 @@
 --
 -- The one current definition of these objects (see dreamer/db/definitions.py).
 
--- The app role may use the schema; nobody else gets anything by default.
+-- The app role may use the schema; nobody else gets anything by default, not even EXECUTE on a
+-- function created from now on (PostgreSQL's default grants that to PUBLIC).
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO dreamer_app;
+ALTER DEFAULT PRIVILEGES FOR ROLE dreamer_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -17,7 +19,7 @@ CREATE OR REPLACE FUNCTION ensure_monthly_partitions(parent regclass, months_ahe
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, public
+SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
     parent_name text := (SELECT relname FROM pg_class WHERE oid = parent);
@@ -58,10 +60,40 @@ END $$;
 
 GRANT EXECUTE ON FUNCTION ensure_monthly_partitions(regclass,integer) TO dreamer_app;
 
-CREATE OR REPLACE FUNCTION app_user_id() RETURNS uuid LANGUAGE sql STABLE PARALLEL SAFE
-RETURN nullif(current_setting('app.user_id', true), '')::uuid;
+-- The request identity. app_begin() checks the caller's session and then sets app.user_id and
+-- app.role together with app.identity, a MAC over both, the backend and the transaction, keyed
+-- by a secret only the owner can read. Everything that trusts the identity (policies, the audit
+-- trail, the staff checks) reads it through app_user_id()/app_role(), which verify the MAC: a
+-- bare set_config() from the app role — what an SQL injection can do — gives the anonymous
+-- view, and a MAC seen in one transaction is worthless in the next.
+CREATE OR REPLACE FUNCTION app_identity_mac(p_user_id text, p_role text) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT encode(sha256(s.value || sha256(s.value || convert_to(
+               concat_ws('|', p_user_id, p_role, pg_backend_pid(), transaction_timestamp()),
+               'UTF8'))), 'hex')
+    FROM app_secrets s WHERE s.name = 'identity'
+$$;
+
+CREATE OR REPLACE FUNCTION app_user_id() RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT CASE
+        WHEN nullif(current_setting('app.user_id', true), '') IS NOT NULL
+         AND current_setting('app.identity', true) = app_identity_mac(
+                 current_setting('app.user_id', true), current_setting('app.role', true))
+        THEN current_setting('app.user_id', true)::uuid
+    END
+$$;
 
 GRANT EXECUTE ON FUNCTION app_user_id() TO dreamer_app;
+
+-- The verified role: the claimed one only when app_user_id() verified it, else anonymous.
+CREATE OR REPLACE FUNCTION app_role() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    SELECT CASE WHEN app_user_id() IS NOT NULL THEN current_setting('app.role', true)
+                ELSE 'anonymous' END
+$$;
+
+GRANT EXECUTE ON FUNCTION app_role() TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION app_visitor_id() RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
 RETURN nullif(current_setting('app.visitor_id', true), '');
@@ -69,14 +101,14 @@ RETURN nullif(current_setting('app.visitor_id', true), '');
 GRANT EXECUTE ON FUNCTION app_visitor_id() TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION app_has_role(roles text[]) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
     SELECT coalesce(
-        current_setting('app.role', true) = ANY (roles)
+        app_role() = ANY (roles)
         AND EXISTS (
             SELECT 1 FROM users u
             WHERE u.id = app_user_id()
-              AND u.role::text = current_setting('app.role', true)
+              AND u.role::text = app_role()
               AND u.status = 'active'
         ),
         false)
@@ -101,7 +133,7 @@ GRANT EXECUTE ON FUNCTION app_is_privileged() TO dreamer_app;
 
 -- Readiness: the app role may learn the schema version, not read Alembic's table.
 CREATE OR REPLACE FUNCTION schema_version() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT version_num FROM public.alembic_version LIMIT 1
 $$;
 
@@ -109,7 +141,7 @@ GRANT EXECUTE ON FUNCTION schema_version() TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION app_begin(p_user_id uuid, p_session_id uuid, p_role text, p_visitor_id text,
                           p_ip text, p_user_agent text, p_request_id text)
-RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF p_user_id IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM users u JOIN user_sessions s ON s.user_id = u.id
@@ -122,6 +154,9 @@ BEGIN
     PERFORM set_config('app.user_id', coalesce(p_user_id::text, ''), true),
             set_config('app.role', CASE WHEN p_user_id IS NULL THEN 'anonymous' ELSE p_role END,
                        true),
+            set_config('app.identity', CASE WHEN p_user_id IS NULL THEN ''
+                                            ELSE app_identity_mac(p_user_id::text, p_role) END,
+                       true),
             set_config('app.visitor_id', coalesce(p_visitor_id, ''), true),
             set_config('app.ip', coalesce(p_ip, ''), true),
             set_config('app.user_agent', coalesce(left(p_user_agent, 1000), ''), true),
@@ -132,33 +167,46 @@ END $$;
 GRANT EXECUTE ON FUNCTION app_begin(uuid,uuid,text,text,text,text,text) TO dreamer_app;
 
 -- Fixed-window counter; returns 0 when the hit is allowed, else seconds until the window ends.
--- Keys are stored hashed: they contain e-mail addresses and IPs.
-CREATE OR REPLACE FUNCTION rate_limit_hit(p_key text, p_limit integer, p_window_seconds integer,
-                               p_now timestamptz)
-RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+-- Keys are stored hashed: they contain e-mail addresses and IPs. The clock is the database's and
+-- limit and window must be positive, so no caller can reset or widen someone else's counter.
+CREATE OR REPLACE FUNCTION rate_limit_hit(p_key text, p_limit integer, p_window_seconds integer)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     started timestamptz;
     hit_count integer;
+    at timestamptz := clock_timestamp();
     window_length interval := make_interval(secs => p_window_seconds);
 BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_window_seconds IS NULL
+       OR p_window_seconds NOT BETWEEN 1 AND 86400 THEN
+        RAISE EXCEPTION 'a rate limit needs a positive limit and a window of 1 s to 1 day'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     INSERT INTO rate_limits AS r (key_hash, window_start, hits)
-    VALUES (encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), p_now, 1)
+    VALUES (encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), at, 1)
     ON CONFLICT (key_hash) DO UPDATE SET
-        window_start = CASE WHEN r.window_start + window_length <= p_now THEN p_now
+        window_start = CASE WHEN r.window_start + window_length <= at THEN at
                             ELSE r.window_start END,
-        hits = CASE WHEN r.window_start + window_length <= p_now THEN 1 ELSE r.hits + 1 END
+        hits = CASE WHEN r.window_start + window_length <= at THEN 1 ELSE r.hits + 1 END
     RETURNING window_start, hits INTO started, hit_count;
     IF hit_count <= p_limit THEN
         RETURN 0;
     END IF;
-    RETURN greatest(1, ceil(extract(epoch FROM started + window_length - p_now)))::integer;
+    RETURN greatest(1, ceil(extract(epoch FROM started + window_length - at)))::integer;
 END $$;
 
-GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer,timestamp with time zone) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer) TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION email_hash(p_email text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN encode(sha256(convert_to(lower(btrim(p_email)), 'UTF8')), 'hex');
 
+
+-- app_secrets: the identity MAC key (owner only: no grant, forced RLS)
+ALTER TABLE app_secrets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE app_secrets FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON app_secrets TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
 
 -- schema_definitions: what the repeatable step applied (owner only)
 ALTER TABLE schema_definitions ENABLE ROW LEVEL SECURITY;

@@ -4,7 +4,7 @@
 
 -- The score of a lead and why: [{rule, points}] for every rule that applies.
 CREATE OR REPLACE FUNCTION lead_score_details(l leads, p_now timestamptz) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object('rule', r.name, 'ruleId', r.id,
                                                  'points', r.points) ORDER BY r.sort_order), '[]')
     FROM lead_scoring_rules r
@@ -24,7 +24,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
         ELSE false END
 $$;
 
-CREATE OR REPLACE FUNCTION leads_before_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION leads_before_write() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND NEW.status IS DISTINCT FROM OLD.status THEN
         IF NEW.status = 'converted' THEN
@@ -41,7 +41,7 @@ BEGIN
 END $$;
 
 -- The timeline writes itself: who changed what, from what to what.
-CREATE OR REPLACE FUNCTION leads_timeline() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION leads_timeline() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     change record;
 BEGIN
@@ -65,14 +65,14 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION lead_activity_touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION lead_activity_touch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     UPDATE leads SET last_activity_at = NEW.created_at
     WHERE id = NEW.lead_id AND last_activity_at < NEW.created_at;
     RETURN NULL;
 END $$;
 
-CREATE OR REPLACE FUNCTION recompute_lead_scores() RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION recompute_lead_scores() RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     changed integer;
 BEGIN
@@ -85,7 +85,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION lead_rules_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = procrastinate, pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = procrastinate, pg_catalog, public, pg_temp AS $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM procrastinate.procrastinate_jobs
                    WHERE queueing_lock = 'recompute_lead_scores' AND status = 'todo') THEN
@@ -101,7 +101,7 @@ END $$;
 -- The contact form, for anyone. Returns the lead, whether it is new, and its assignee.
 CREATE OR REPLACE FUNCTION capture_lead(p jsonb, p_notify boolean DEFAULT true)
 RETURNS TABLE (lead_id uuid, created boolean, assignee uuid)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     normalized text := lower(btrim(p ->> 'email'));
     existing uuid;
@@ -149,8 +149,7 @@ BEGIN
             WHERE u.status = 'active' AND u.role IN ('admin', 'super_admin')
               AND (owner IS NULL OR u.id = owner)
         LOOP
-            PERFORM enqueue_mail('lead_new', staff.id, staff.email,
-                                 jsonb_build_object('lead_id', new_id));
+            PERFORM enqueue_mail('lead_new', new_id, staff.id);
         END LOOP;
     END IF;
     RETURN QUERY SELECT new_id, true, owner;
@@ -160,7 +159,7 @@ GRANT EXECUTE ON FUNCTION capture_lead(jsonb,boolean) TO dreamer_app;
 
 -- Pipeline statistics for staff. Row policies would force a heap visit per row (they read
 -- user_id); checked once here instead, the aggregates run from the indexes alone.
-CREATE OR REPLACE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     contacted bigint;
     median double precision;
@@ -198,8 +197,9 @@ CREATE POLICY owner_all ON leads TO dreamer_owner
     WITH CHECK (true);
 CREATE POLICY app_select ON leads FOR SELECT TO dreamer_app
     USING ((user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
+-- The public's leads arrive through capture_lead() (spam checks, merging); only staff insert rows.
 CREATE POLICY app_insert ON leads FOR INSERT TO dreamer_app
-    WITH CHECK ((user_id IS NULL) OR (user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
+    WITH CHECK ((SELECT app_is_staff()));
 CREATE POLICY app_update ON leads FOR UPDATE TO dreamer_app
     USING ((SELECT app_is_staff()));
 CREATE POLICY app_delete ON leads FOR DELETE TO dreamer_app

@@ -6,7 +6,7 @@
 CREATE OR REPLACE FUNCTION newsletter_subscribe(p_email text, p_tags jsonb, p_consent jsonb,
                                      p_user_id uuid, p_unsubscribe_hash text)
 RETURNS TABLE (subscription_id uuid, needs_confirmation boolean)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     s newsletter_subscriptions%ROWTYPE;
 BEGIN
@@ -37,7 +37,7 @@ END $$;
 GRANT EXECUTE ON FUNCTION newsletter_subscribe(text,jsonb,jsonb,uuid,text) TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION newsletter_confirm(p_token_hash text, p_now timestamptz, p_consent jsonb)
-RETURNS TABLE (subscription_id uuid, email text) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS TABLE (subscription_id uuid, email text) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     target newsletter_subscriptions%ROWTYPE;
 BEGIN
@@ -59,7 +59,7 @@ END $$;
 GRANT EXECUTE ON FUNCTION newsletter_confirm(text,timestamp with time zone,jsonb) TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION newsletter_unsubscribe(p_token_hash text, p_now timestamptz)
-RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     target newsletter_subscriptions%ROWTYPE;
 BEGIN
@@ -79,7 +79,7 @@ END $$;
 GRANT EXECUTE ON FUNCTION newsletter_unsubscribe(text,timestamp with time zone) TO dreamer_app;
 
 -- Newsletter events of a lead's address show up on the lead's timeline (and its score).
-CREATE OR REPLACE FUNCTION newsletter_lead_activity() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+CREATE OR REPLACE FUNCTION newsletter_lead_activity() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
     what text;
 BEGIN
@@ -98,7 +98,7 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE FUNCTION newsletter_is_suppressed(p_email text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     SELECT EXISTS (SELECT 1 FROM newsletter_suppressions WHERE email_hash = email_hash(p_email))
 $$;
 
@@ -118,7 +118,13 @@ CREATE POLICY app_update ON newsletter_subscriptions FOR UPDATE TO dreamer_app
     USING ((user_id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
 CREATE POLICY app_delete ON newsletter_subscriptions FOR DELETE TO dreamer_app
     USING ((SELECT app_is_staff()));
-GRANT INSERT, DELETE ON newsletter_subscriptions TO dreamer_app;
+GRANT DELETE ON newsletter_subscriptions TO dreamer_app;
+-- Staff imports insert confirmed subscribers with their unsubscribe digest; confirmation tokens
+-- are minted by the worker only.
+GRANT INSERT (
+    id, email, user_id, is_active, tags, confirmed_at, unsubscribed_at, consent, metadata,
+    created_at, updated_at, confirmation_expires, unsubscribe_token
+) ON newsletter_subscriptions TO dreamer_app;
 GRANT SELECT (
     id, email, user_id, is_active, tags, confirmed_at, unsubscribed_at, consent, metadata,
     created_at, updated_at, confirmation_expires

@@ -61,7 +61,14 @@ CREATE POLICY app_update ON users FOR UPDATE TO dreamer_app
     USING ((id = (SELECT app_user_id())) OR (SELECT app_is_staff()));
 CREATE POLICY app_delete ON users FOR DELETE TO dreamer_app
     USING ((SELECT app_is_staff()));
-GRANT INSERT, DELETE ON users TO dreamer_app;
+GRANT DELETE ON users TO dreamer_app;
+GRANT INSERT (
+    id, email, first_name, last_name, phone, company, job_title, role, status, email_verified,
+    email_verification_expires, password_reset_expires, last_login, login_count, preferences,
+    metadata, created_at, updated_at, accepts_leads
+) ON users TO dreamer_app;
+-- A new account's password hash is written by the credential path only.
+GRANT INSERT (password_hash) ON users TO dreamer_auth;
 GRANT SELECT (
     id, email, first_name, last_name, phone, company, job_title, role, status, email_verified,
     email_verification_expires, password_reset_expires, last_login, login_count, preferences,
