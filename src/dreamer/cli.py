@@ -6,6 +6,8 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
@@ -15,6 +17,7 @@ from dreamer.core.config import Settings, get_settings
 from dreamer.db import migrate as migrations
 from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
 from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
+from dreamer.db.supervisor import Supervisor, Watched
 from dreamer.db.urls import redact
 from dreamer.models import STAFF_ROLES
 
@@ -70,12 +73,16 @@ def serve(
     """Run the API (starting the embedded PostgreSQL when DATABASE_URL is unset)."""
     import uvicorn
 
+    from dreamer.core.logging import configure_logging
+
     settings = get_settings()
+    configure_logging(settings.log_level)
     try:
         target = resolve(settings)
     except EmbeddedPostgresError as exc:
         raise _fail(f"embedded PostgreSQL: {exc}") from None
-    worker = None
+    worker: _Child | None = None
+    supervisor: Supervisor | None = None
     try:
         if migrate and target.owner_url:
             _migrate(target)
@@ -92,6 +99,7 @@ def serve(
         bind_host, bind_port = host or settings.host, port or settings.port
         shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
         worker = _spawn_worker() if settings.run_worker and target.owner_url else None
+        supervisor = _supervise(target, worker)
         typer.secho(
             f"Dreamer API on http://{shown_host}:{bind_port}  —  docs: "
             f"http://{shown_host}:{bind_port}/docs",
@@ -108,13 +116,51 @@ def serve(
             server_header=False,
         )
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            worker.process.terminate()
+            worker.process.wait(timeout=30)
         target.close()
 
 
-def _spawn_worker() -> subprocess.Popen[bytes]:
+@dataclass
+class _Child:
+    """A restartable child process (the worker)."""
+
+    spawn: Callable[[], subprocess.Popen[bytes]]
+    process: subprocess.Popen[bytes]
+
+    def exit_code(self) -> int | None:
+        return self.process.poll()
+
+    def restart(self) -> None:
+        self.process = self.spawn()
+
+
+def _supervise(target: DatabaseTarget, worker: _Child | None) -> Supervisor | None:
+    watched = []
+    server = target.server
+    if server is not None and target.started:
+
+        def restart_server() -> None:
+            server.start()
+
+        watched.append(Watched("embedded PostgreSQL", server.exit_code, restart_server))
+    if worker is not None:
+        watched.append(Watched("worker", worker.exit_code, worker.restart))
+    if not watched:
+        return None
+    supervisor = Supervisor(watched)
+    supervisor.start()
+    return supervisor
+
+
+def _spawn_worker() -> _Child:
+    return _Child(_worker_process, _worker_process())
+
+
+def _worker_process() -> subprocess.Popen[bytes]:
     """The background worker as a child that dies with this process."""
     from dreamer.db.embedded import die_with_parent
 

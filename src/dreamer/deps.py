@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth.service import AuthEnv
+from dreamer.core import signing
 from dreamer.core.config import Settings
 from dreamer.core.cookies import ACCESS_COOKIE, check_csrf
 from dreamer.core.errors import Forbidden, Unauthorized
@@ -69,17 +70,19 @@ LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 AuthEnvDep = Annotated[AuthEnv, Depends(_auth_env)]
 
 
-def _bearer(request: Request) -> str | None:
+def _bearer(request: Request) -> tuple[str, bool] | None:
+    """The access token, and whether it came from the cookie (then CSRF rules apply)."""
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Use 'Authorization: Bearer <access token>'")
-        return token.strip()
+        return token.strip(), False
     cookie = request.cookies.get(ACCESS_COOKIE)
     if cookie:
         check_csrf(request)  # cookies ride along on cross-site requests; headers do not
-    return cookie or None
+        return cookie, True
+    return None
 
 
 # Declared for the OpenAPI docs ("Authorize" in /docs); the header is parsed below, strictly.
@@ -100,13 +103,16 @@ async def get_context(
         user_agent=client.user_agent,
         request_id=client.request_id,
     )
-    token = _bearer(request)
-    if token is None:
+    found = _bearer(request)
+    if found is None:
         return anonymous
+    token, from_cookie = found
     try:
         claims = decode_access_token(key, token)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired") from None
+    if from_cookie:
+        check_csrf(request, signing.csrf_token(key, claims.session_id))
     if claims.role not in ROLES:
         raise Unauthorized("The access token is invalid or expired")
     return replace(

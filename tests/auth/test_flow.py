@@ -237,3 +237,23 @@ async def test_legacy_bcrypt_password_logs_in_and_is_upgraded(
         "/api/v1/auth/login", json={"email": "old@example.com", "password": "legacy-password"}
     )
     assert again.status_code == 200
+
+
+async def test_one_mailbox_is_one_account_however_it_is_typed(client: httpx.AsyncClient) -> None:
+    await _register(client, "abc@bücher.example")
+    for spelling in (
+        "\uff41\uff42\uff43@bücher.example",
+        "ABC@BÜCHER.example",
+        "abc@xn--bcher-kva.example",
+    ):
+        again = await client.post(
+            "/api/v1/auth/register",
+            json={"email": spelling, "password": PASSWORD, "firstName": "A", "lastName": "B"},
+        )
+        assert again.status_code == 409, (spelling, again.text)
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "\uff21\uff22\uff23@bücher.example", "password": PASSWORD},
+    )
+    assert login.status_code == 200, login.text
+    assert login.json()["data"]["user"]["email"] == "abc@xn--bcher-kva.example"

@@ -118,3 +118,33 @@ async def test_cookie_mode_with_csrf(
         "/api/v1/auth/logout", headers={"X-CSRF-Token": client.cookies["dreamer_csrf"]}
     )
     assert logout.status_code == 200
+
+
+async def test_a_planted_csrf_cookie_does_not_work(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    """A sibling subdomain can set a cookie for the parent domain, so the double submit alone
+    could be beaten by planting a known value; it must be the session's own."""
+    await make_account(client, owner_conn, "planted@example.com")
+    client.cookies.clear()
+    login = await client.post(
+        "/api/v1/auth/login",
+        json={"email": "planted@example.com", "password": PASSWORD, "useCookies": True},
+    )
+    assert login.status_code == 200
+    genuine, access = client.cookies["dreamer_csrf"], client.cookies["dreamer_at"]
+    client.cookies.clear()
+    client.cookies.set("dreamer_at", access)
+    client.cookies.set("dreamer_csrf", "attacker-chosen-value")
+    planted = await client.put(
+        "/api/v1/users/profile",
+        json={"firstName": "Evil"},
+        headers={"X-CSRF-Token": "attacker-chosen-value"},
+    )
+    assert planted.status_code == 403
+    assert "belong to this session" in planted.json()["detail"]
+    client.cookies.set("dreamer_csrf", genuine)
+    honest = await client.put(
+        "/api/v1/users/profile", json={"firstName": "Good"}, headers={"X-CSRF-Token": genuine}
+    )
+    assert honest.status_code == 200, honest.text

@@ -5,30 +5,62 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
+from dreamer.core.config import Settings
 from tests.factories import make_account
 
 
-async def test_per_account_login_limit_survives_rotating_ips(
+async def _login(
+    client: httpx.AsyncClient, email: str, password: str, ip: str, **cookies: str
+) -> httpx.Response:
+    client.cookies.clear()  # each attempt is a browser of its own
+    for name, value in cookies.items():
+        client.cookies.set(name, value)
+    return await client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+async def test_failures_from_one_ip_lock_that_ip_out_of_that_account_only(
     client: httpx.AsyncClient, owner_conn: asyncpg.Connection
 ) -> None:
     account = await make_account(client, owner_conn, "target@example.com")
-    # make_account's own login was attempt 1 of 5 on this account
-    for attempt in range(2, 6):
-        response = await client.post(
-            "/api/v1/auth/login",
-            json={"email": account.email, "password": f"guess number {attempt}"},
-            headers={"X-Forwarded-For": f"198.51.100.{attempt}"},  # a new IP each time
-        )
-        assert response.status_code == 401, attempt
-    blocked = await client.post(
-        "/api/v1/auth/login",
-        json={"email": account.email, "password": account.password},  # even the right one
-        headers={"X-Forwarded-For": "192.0.2.99"},
-    )
+    attacker = "198.51.100.66"
+    codes = [
+        (await _login(client, account.email, f"guess {n}", attacker)).status_code for n in range(6)
+    ]
+    assert codes == [401] * 5 + [429]
+    blocked = await _login(client, account.email, account.password, attacker)
     assert blocked.status_code == 429
     assert blocked.headers["content-type"] == "application/problem+json"
-    retry_after = int(blocked.headers["retry-after"])
-    assert 0 < retry_after <= 900
+    assert 0 < int(blocked.headers["retry-after"]) <= 900
+    # the owner, from their own network, is not locked out by the attacker's failures
+    owner = await _login(client, account.email, account.password, "192.0.2.10")
+    assert owner.status_code == 200, owner.text
+
+
+async def test_a_distributed_attack_slows_the_account_but_not_a_known_device(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, settings: Settings
+) -> None:
+    account = await make_account(client, owner_conn, "wanted@example.com")
+    # the owner's browser signed in before and kept its device cookie
+    earlier = await _login(client, account.email, account.password, "192.0.2.10")
+    device = earlier.cookies.get("dreamer_device")
+    assert device and earlier.status_code == 200
+    limit = int(settings.rate_limit_login_account.split("/")[0])
+    for n in range(limit):  # one guess from each of many addresses
+        await _login(client, account.email, f"guess {n}", f"198.51.{n // 250}.{n % 250}")
+    stranger = await _login(client, account.email, account.password, "192.0.2.77")
+    assert stranger.status_code == 429  # the account as such is throttled now ...
+    known = await _login(
+        client, account.email, account.password, "192.0.2.10", dreamer_device=device
+    )
+    assert known.status_code == 200, known.text  # ... but not for the device that knows it
+    forged = await _login(
+        client, account.email, account.password, "192.0.2.78", dreamer_device="abc.def"
+    )
+    assert forged.status_code == 429  # a made-up cookie counts as none
 
 
 async def test_per_ip_login_limit(client: httpx.AsyncClient) -> None:

@@ -566,6 +566,7 @@ async def world(cluster: Cluster, tmp_path: Path) -> AsyncIterator[World]:
         rate_limit_register_ip="1000/60",
         rate_limit_login_ip="1000/60",
         rate_limit_login_account="1000/60",
+        rate_limit_login_account_ip="1000/60",
         rate_limit_reset_ip="1000/60",
         rate_limit_resend_ip="1000/60",
         rate_limit_contact_ip="1000/60",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, params
+from fastapi import APIRouter, Depends, Request, params
 from pydantic import BaseModel
 
 from dreamer.auth import service
@@ -35,7 +35,14 @@ from dreamer.auth.schemas import (
     UserOut,
 )
 from dreamer.auth.tokens import TokenPair, clear_cookies, set_cookies
-from dreamer.core.cookies import REFRESH_COOKIE, check_csrf
+from dreamer.core import signing
+from dreamer.core.cookies import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    REFRESH_COOKIE,
+    REFRESH_COOKIE_PATH,
+    check_csrf,
+)
 from dreamer.core.errors import Unauthorized
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import (
@@ -43,7 +50,10 @@ from dreamer.deps import (
     AuthSession,
     Context,
     DbSession,
+    LimiterDep,
+    SettingsDep,
     SignedIn,
+    SigningKeyDep,
     by_email,
     by_user,
     by_user_or_email,
@@ -89,7 +99,7 @@ def _tokens_response(
         body = {"user": _user(user), **body}
     response = ok(body, status=status)
     if cookies:
-        set_cookies(response, env.settings, pair)
+        set_cookies(response, env.settings, env.secret, pair)
     return response
 
 
@@ -108,16 +118,54 @@ async def register(body: RegisterIn, db: AuthSession, ctx: Context, env: Env) ->
     return _tokens_response(env, signed.tokens, body.use_cookies, signed.user, status=201)
 
 
+async def login_limits(
+    body: LoginIn,
+    request: Request,
+    ctx: Context,
+    settings: SettingsDep,
+    key: SigningKeyDep,
+    limiter: LimiterDep,
+) -> None:
+    """Per account *and* IP tightly, per account loosely: failures from elsewhere cannot lock a
+    person out. A browser that signed in to this account before (its device cookie) is counted
+    on its own instead, so not even a distributed attack on the account blocks it."""
+    email = body.email.strip().lower()
+    device = signing.device_of(key, request.cookies.get(DEVICE_COOKIE, ""), email)
+    if device is not None:
+        await limiter.hit("login:device", device, settings.rate_limit_login_device)
+        return
+    account_ip = f"{email}|{ctx.ip or '-'}"
+    await limiter.hit("login:account-ip", account_ip, settings.rate_limit_login_account_ip)
+    await limiter.hit("login:account", email, settings.rate_limit_login_account)
+
+
 @router.post(
     "/login",
     response_model=Envelope[AuthOut],
-    dependencies=per_ip_and_account("login", LoginIn),
+    dependencies=[
+        rate_limit("login:ip", "rate_limit_login_ip", body=LoginIn),
+        Depends(login_limits),
+    ],
 )
-async def login(body: LoginIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
+async def login(
+    body: LoginIn, db: AuthSession, ctx: Context, env: Env, key: SigningKeyDep
+) -> JSONResponse:
     """Sign in. The same 401 answers an unknown address and a wrong password; 403 for a
-    suspended or inactive account; 429 with `Retry-After` after too many attempts."""
+    suspended or inactive account; 429 with `Retry-After` after too many attempts. A successful
+    sign-in also sets `dreamer_device`, which keeps this browser from being locked out by
+    failed attempts made elsewhere."""
     signed = await service.login(db, env, ctx, body.email, body.password)
-    return _tokens_response(env, signed.tokens, body.use_cookies, signed.user)
+    response = _tokens_response(env, signed.tokens, body.use_cookies, signed.user)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        signing.device_token(key, body.email),
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        httponly=True,
+        secure=env.settings.cookie_secure,
+        samesite="lax",
+        path=REFRESH_COOKIE_PATH,
+    )
+    return response
 
 
 @router.post(
@@ -197,7 +245,10 @@ async def password_reset_confirm(body: ResetConfirmIn, db: AuthSession, env: Env
     response_model=Envelope[MessageOut],
     dependencies=[
         rate_limit(
-            "password:account", "rate_limit_login_account", subject=by_user, body=ChangePasswordIn
+            "password:account",
+            "rate_limit_login_account_ip",
+            subject=by_user,
+            body=ChangePasswordIn,
         )
     ],
 )

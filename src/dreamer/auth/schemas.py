@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from dreamer.core.emails import EmailAddress
 from dreamer.core.responses import ApiModel, InputModel
 from dreamer.models import UserRole, UserStatus
 
@@ -20,7 +21,7 @@ Token = Annotated[str, Field(min_length=16, max_length=512)]
 
 
 class RegisterIn(InputModel):
-    email: EmailStr
+    email: EmailAddress
     password: Password
     first_name: Name
     last_name: Name
@@ -31,7 +32,7 @@ class RegisterIn(InputModel):
 
 
 class LoginIn(InputModel):
-    email: EmailStr
+    email: EmailAddress
     password: Password
     use_cookies: bool = False
 
@@ -42,11 +43,11 @@ class RefreshIn(InputModel):
 
 
 class EmailIn(InputModel):
-    email: EmailStr
+    email: EmailAddress
 
 
 class ResendIn(InputModel):
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
 
 
 class TokenIn(InputModel):

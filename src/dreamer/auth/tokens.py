@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +11,7 @@ from starlette.responses import Response
 from dreamer.core.config import Settings
 from dreamer.core.cookies import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE, REFRESH_COOKIE_PATH
 from dreamer.core.security import encode_access_token, new_token, token_digest
+from dreamer.core.signing import csrf_token
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ def issue(
     return TokenPair(access, refresh_token, ttl, session_id)
 
 
-def set_cookies(response: Response, settings: Settings, pair: TokenPair) -> None:
-    """HttpOnly access and refresh cookies plus a readable CSRF cookie (double submit)."""
+def set_cookies(response: Response, settings: Settings, secret: str, pair: TokenPair) -> None:
+    """HttpOnly access and refresh cookies plus a readable CSRF cookie (double submit, its
+    value bound to the session)."""
     secure = settings.cookie_secure
     response.set_cookie(
         ACCESS_COOKIE,
@@ -66,7 +67,7 @@ def set_cookies(response: Response, settings: Settings, pair: TokenPair) -> None
     )
     response.set_cookie(
         CSRF_COOKIE,
-        secrets.token_urlsafe(24),
+        csrf_token(secret, pair.session_id),
         max_age=settings.session_lifetime_seconds,
         httponly=False,
         secure=secure,

@@ -81,7 +81,12 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(default=2, ge=1)
     # Rate limits: "<attempts>/<seconds>"
     rate_limit_login_ip: str = "20/900"
-    rate_limit_login_account: str = "5/900"
+    # Per account and IP, tightly; per account from anywhere, loosely (so that failures from
+    # elsewhere cannot lock a person out); per device cookie of an earlier sign-in, tightly,
+    # instead of both (OWASP's device cookies).
+    rate_limit_login_account_ip: str = "5/900"
+    rate_limit_login_account: str = "50/3600"
+    rate_limit_login_device: str = "10/900"
     rate_limit_register_ip: str = "10/3600"
     rate_limit_register_account: str = "5/3600"
     rate_limit_reset_ip: str = "10/3600"
@@ -103,7 +108,9 @@ class Settings(BaseSettings):
 
     @field_validator(
         "rate_limit_login_ip",
+        "rate_limit_login_account_ip",
         "rate_limit_login_account",
+        "rate_limit_login_device",
         "rate_limit_register_ip",
         "rate_limit_register_account",
         "rate_limit_reset_ip",

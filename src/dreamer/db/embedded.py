@@ -263,6 +263,12 @@ class EmbeddedPostgres:
             return pid
         return pid
 
+    def exit_code(self) -> int | None:
+        """Our child server's exit status once it has exited (reaping it), else None."""
+        if self._child is None:
+            return None
+        return self._child.poll()
+
     def is_running(self) -> bool:
         return self._running_pid() is not None and self._socket_file().exists()
 

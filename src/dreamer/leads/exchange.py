@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.core import clock, csvio
+from dreamer.core.emails import normalise_email
 from dreamer.leads import repository
 from dreamer.models import Lead, LeadSource, LeadStatus
 
@@ -54,8 +54,8 @@ def _problem(values: dict[str, Any]) -> str | None:
     if not values.get("email"):
         return "email missing"
     try:
-        values["email"] = validate_email(values["email"], check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+        values["email"] = normalise_email(values["email"])
+    except ValueError as exc:
         return f"invalid email: {exc}"
     for name, enum in (("status", LeadStatus), ("source", LeadSource)):
         if values.get(name) and values[name] not in {e.value for e in enum}:

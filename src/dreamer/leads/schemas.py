@@ -7,8 +7,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
+from dreamer.core.emails import EmailAddress
 from dreamer.core.responses import ApiModel, InputModel
 from dreamer.models import LeadSource, LeadStatus
 
@@ -25,7 +26,7 @@ class ContactIn(InputModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    email: EmailStr
+    email: EmailAddress
     name: Short | None = None
     first_name: Short | None = None
     last_name: Short | None = None

@@ -6,15 +6,16 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from dreamer.core.emails import EmailAddress
 from dreamer.core.responses import ApiModel, InputModel
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 
 
 class SubscribeIn(InputModel):
-    email: EmailStr
+    email: EmailAddress
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 
 

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.core import clock, csvio, signing
 from dreamer.core.config import Settings
+from dreamer.core.emails import normalise_email
 from dreamer.core.errors import NotFound, ValidationFailed
 from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.core.security import token_digest
@@ -152,8 +152,8 @@ async def import_csv(
     valid: list[tuple[int, str, list[str]]] = []
     for row in rows:
         try:
-            email = validate_email(row.get("email") or "", check_deliverability=False).normalized
-        except EmailNotValidError as exc:
+            email = normalise_email(row.get("email") or "")
+        except ValueError as exc:
             report.add(row.line, row.get("email"), "invalid", str(exc))
             continue
         tags = [t.strip() for t in (row.get("tags") or "").split(";") if t.strip()]
