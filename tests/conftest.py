@@ -51,7 +51,7 @@ def cluster() -> Iterator[Cluster]:
         server = EmbeddedPostgres(Path(tmp.name), Path(bindir) if bindir else None, fast=True)
         server.start()
         superuser_url = superuser_url_for(server)
-    result = Cluster(superuser_url, *(secrets.token_urlsafe(16) for _ in range(3)))
+    result = Cluster(superuser_url, *(secrets.token_urlsafe(16) for _ in range(4)))
     asyncio.run(prepare_template(result))
     yield result
     if server is not None:
@@ -123,8 +123,8 @@ async def deliver(settings: Settings) -> AsyncIterator[Callable[[], Awaitable[No
     """Run the real worker until its queues are empty (delivers queued mail)."""
     from dreamer.worker import build_worker
 
-    assert settings.database_owner_url
-    worker = build_worker(settings, settings.database_owner_url)
+    assert settings.database_worker_url
+    worker = build_worker(settings, settings.database_worker_url)
 
     async def run() -> None:
         await worker.run(wait=False)

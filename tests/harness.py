@@ -27,8 +27,15 @@ import httpx
 
 from dreamer.core.config import Settings
 from dreamer.db import migrate
-from dreamer.db.bootstrap import ensure_database, ensure_roles
-from dreamer.db.embedded import APP_ROLE, AUTH_ROLE, OWNER_ROLE, SUPERUSER, EmbeddedPostgres
+from dreamer.db.bootstrap import ensure_database, ensure_roles, grant_connect
+from dreamer.db.embedded import (
+    APP_ROLE,
+    AUTH_ROLE,
+    OWNER_ROLE,
+    SUPERUSER,
+    WORKER_ROLE,
+    EmbeddedPostgres,
+)
 
 TEMPLATE = "dreamer_template"
 
@@ -42,6 +49,7 @@ class Cluster:
     owner_password: str
     app_password: str
     auth_password: str
+    worker_password: str
 
     def url(self, role: str, database: str) -> str:
         parts = urlsplit(self.superuser_url)
@@ -49,6 +57,7 @@ class Cluster:
             OWNER_ROLE: self.owner_password,
             APP_ROLE: self.app_password,
             AUTH_ROLE: self.auth_password,
+            WORKER_ROLE: self.worker_password,
         }[role]
         host = parts.hostname or ""
         netloc = f"{role}:{quote(password, safe='')}@{host}"
@@ -63,6 +72,7 @@ class ClonedDatabase:
     app_url: str
     owner_url: str
     auth_url: str
+    worker_url: str
 
 
 def superuser_url_for(server: EmbeddedPostgres) -> str:
@@ -77,6 +87,7 @@ async def prepare_template(c: Cluster) -> None:
             owner_password=c.owner_password,
             app_password=c.app_password,
             auth_password=c.auth_password,
+            worker_password=c.worker_password,
         )
         await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
         await ensure_database(conn, TEMPLATE)
@@ -95,11 +106,15 @@ async def clone_database(c: Cluster) -> ClonedDatabase:
             f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {OWNER_ROLE} STRATEGY FILE_COPY"
         )
         await conn.execute(f"GRANT CONNECT, TEMPORARY ON DATABASE {name} TO {APP_ROLE}")
-        await conn.execute(f"GRANT CONNECT ON DATABASE {name} TO {AUTH_ROLE}")
+        await grant_connect(conn, name)
     finally:
         await conn.close()
     return ClonedDatabase(
-        name, c.url(APP_ROLE, name), c.url(OWNER_ROLE, name), c.url(AUTH_ROLE, name)
+        name,
+        c.url(APP_ROLE, name),
+        c.url(OWNER_ROLE, name),
+        c.url(AUTH_ROLE, name),
+        c.url(WORKER_ROLE, name),
     )
 
 
@@ -118,6 +133,7 @@ def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settin
         "database_url": db.app_url,
         "database_owner_url": db.owner_url,
         "database_auth_url": db.auth_url,
+        "database_worker_url": db.worker_url,
         "secret_key": "test-secret-" + "x" * 40,
         "db_pool_size": 4,
         # cheap hashing in tests; tests/auth/test_passwords.py checks the production parameters
@@ -173,6 +189,7 @@ def run_server(settings: Settings, **overrides: str) -> Iterator[str]:
         DATABASE_URL=str(settings.database_url),
         DATABASE_OWNER_URL=str(settings.database_owner_url),
         DATABASE_AUTH_URL=str(settings.database_auth_url),
+        DATABASE_WORKER_URL=str(settings.database_worker_url),
         SECRET_KEY=settings.resolved_secret_key(),
         DREAMER_HOME=str(settings.dreamer_home),
         DREAMER_ENV="test",

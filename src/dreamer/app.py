@@ -209,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestInfoMiddleware,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         max_body_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
         cookie_secure=settings.cookie_secure,
     )
     return app

@@ -94,11 +94,13 @@ def serve(
             os.environ["DATABASE_OWNER_URL"] = target.owner_url
         if target.auth_url:
             os.environ["DATABASE_AUTH_URL"] = target.auth_url
+        if target.worker_url:
+            os.environ["DATABASE_WORKER_URL"] = target.worker_url
         os.environ["SECRET_KEY"] = settings.resolved_secret_key()
         get_settings.cache_clear()  # an in-process worker (WORKERS=1) must see them too
         bind_host, bind_port = host or settings.host, port or settings.port
         shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
-        worker = _spawn_worker() if settings.run_worker and target.owner_url else None
+        worker = _spawn_worker() if settings.run_worker and target.worker_url else None
         supervisor = _supervise(target, worker)
         typer.secho(
             f"Dreamer API on http://{shown_host}:{bind_port}  —  docs: "
@@ -179,7 +181,9 @@ def worker() -> None:
     configure_logging(settings.log_level)
     target = resolve(settings)
     try:
-        runner = build_worker(settings, _owner_url(target))
+        if target.worker_url is None:
+            raise _fail("the worker needs DATABASE_WORKER_URL (the dreamer_worker role)")
+        runner = build_worker(settings, target.worker_url)
         typer.echo("worker running")
         asyncio.run(runner.run())
     finally:

@@ -2,9 +2,10 @@
 
 Jobs live in PostgreSQL (schema ``procrastinate``), so a job is enqueued atomically with the
 change that caused it (the ``mail_outbox`` trigger) and nothing else (no Redis) is needed. The
-worker connects as the owner role: it is the trusted maintenance process (it writes token
-digests, creates partitions, purges expired sessions). Run it with ``dreamer worker``;
-``dreamer serve`` starts one alongside the API unless RUN_WORKER=false.
+worker connects as ``dreamer_worker``: it may read what its mails need and write only token
+digests, the outbox's delivery state and its job queue; partitions, expired sessions and lead
+scores go through owner functions it may call (``db/sql/worker.sql``). Run it with
+``dreamer worker``; ``dreamer serve`` starts one alongside the API unless RUN_WORKER=false.
 """
 
 from __future__ import annotations
@@ -51,14 +52,14 @@ class Worker:
         await self.db.dispose()
 
 
-def build_worker(settings: Settings, owner_url: str) -> Worker:
+def build_worker(settings: Settings, worker_url: str) -> Worker:
     register_mails()
     connector = procrastinate.PsycopgConnector(
-        conninfo=plain_url(owner_url),
+        conninfo=plain_url(worker_url),
         kwargs={"options": "-c search_path=procrastinate,public"},
     )
     app = procrastinate.App(connector=connector)
-    db = Database(owner_url, pool_size=2)
+    db = Database(worker_url, pool_size=2)
     mailer = Mailer(db, settings, transport_for(settings))
 
     @app.task(name="send_mail", queue="mail", retry=MAIL_RETRY, pass_context=True)

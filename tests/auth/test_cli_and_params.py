@@ -73,8 +73,8 @@ async def test_worker_maintenance_purges_and_partitions(
 ) -> None:
     from dreamer.worker import build_worker
 
-    assert settings.database_owner_url
-    worker = build_worker(settings, settings.database_owner_url)
+    assert settings.database_worker_url
+    worker = build_worker(settings, settings.database_worker_url)
     user = await owner_conn.fetchval(
         "insert into users (email, first_name, last_name) values ('p@example.com', 'P', 'U') "
         "returning id"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import httpx
 
+from dreamer.core.config import Settings
 from tests.factories import make_account
 from tests.harness import MailSink
 
@@ -159,3 +160,47 @@ async def test_long_passwords_are_not_truncated(
         "/api/v1/auth/login", json={"email": account.email, "password": long_password}
     )
     assert accepted.status_code == 200
+
+
+async def test_a_reset_request_does_the_same_work_for_known_and_unknown_addresses(
+    settings: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    """Timing must not tell whether an address has an account: both requests are one and the
+    same statement (the lookup, the mail and the audit entry happen inside it)."""
+    from sqlalchemy import event
+
+    from dreamer.auth import service
+    from dreamer.db.session import Database, RequestContext
+
+    await owner_conn.execute(
+        "insert into users (email, first_name, last_name, status)"
+        " values ('known@example.com', 'K', 'N', 'active')"
+    )
+    assert settings.database_auth_url is not None
+    db = Database(settings.database_auth_url, pool_size=1)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        per_request = []
+        for email in ("known@example.com", "nobody@example.com"):
+            async with db.transaction(RequestContext()) as session:
+                statements.clear()
+                await service.request_password_reset(session, email)
+                per_request.append(list(statements))
+    finally:
+        await db.dispose()
+    assert per_request[0] == per_request[1]
+    assert len(per_request[0]) == 1
+    mails = await owner_conn.fetch("select template, to_address from mail_outbox")
+    assert [(m["template"], m["to_address"]) for m in mails] == [
+        ("password_reset", "known@example.com")
+    ]
+    audited = await owner_conn.fetch(
+        "select metadata->>'known' as known from audit_logs"
+        " where action = 'auth.password_reset_requested' order by created_at"
+    )
+    assert [a["known"] for a in audited] == ["true", "false"]

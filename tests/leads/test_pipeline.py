@@ -217,3 +217,24 @@ async def test_csv_round_trip(
         headers={**admin.auth, "content-type": "text/csv"},
     )
     assert no_header.status_code == 422
+
+
+async def test_an_import_beyond_the_drivers_parameter_limit_is_one_transaction(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    """33,000 rows: more than asyncpg's 32,767 bind parameters in any single list, and more than
+    the ordinary 1 MiB body cap (imports have their own, MAX_IMPORT_BYTES)."""
+    admin = await make_account(client, owner_conn, "importer@example.com", role="admin")
+    rows = 33_000
+    body = "email,first_name,company\r\n" + "".join(
+        f"bulk{n}@example.com,Person{n},Company number {n}\r\n" for n in range(rows)
+    )
+    assert len(body) > 1_048_576
+    headers = {**admin.auth, "content-type": "text/csv"}
+    dry = await client.post("/api/v1/leads/import?dryRun=true", content=body, headers=headers)
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["data"]["counts"]["created"] == rows
+    assert await owner_conn.fetchval("select count(*) from leads") == 0
+    applied = await client.post("/api/v1/leads/import?dryRun=false", content=body, headers=headers)
+    assert applied.status_code == 200, applied.text
+    assert await owner_conn.fetchval("select count(*) from leads") == rows

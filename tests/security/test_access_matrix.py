@@ -541,7 +541,7 @@ UNLISTED = {
 
 
 def test_every_route_has_a_row(tmp_path: Path) -> None:
-    app = create_app(make_settings(ClonedDatabase("x", *["postgresql://x@/x"] * 3), tmp_path))
+    app = create_app(make_settings(ClonedDatabase("x", *["postgresql://x@/x"] * 4), tmp_path))
     schema = app.openapi()
     routes = {
         (method.upper(), path)

@@ -49,6 +49,11 @@ async def credentials(session: AsyncSession, email: str) -> Credentials | None:
     )
 
 
+async def request_password_reset(session: AsyncSession, email: str) -> None:
+    """Queue a reset mail if ``email`` has an active account; the same one statement either way."""
+    await session.execute(text("select auth_request_password_reset(:email)"), {"email": email})
+
+
 async def insert_user(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
     """Insert without RETURNING: an anonymous registrant may create but not yet read the row."""
     user_id = uuid.uuid4()

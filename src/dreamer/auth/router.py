@@ -226,10 +226,10 @@ async def revoke_session(session_id: uuid.UUID, db: DbSession, ctx: SignedIn) ->
     response_model=Envelope[MessageOut],
     dependencies=per_ip_and_account("reset", EmailIn),
 )
-async def password_reset(body: EmailIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
+async def password_reset(body: EmailIn, db: AuthSession) -> JSONResponse:
     """Mail a single-use reset link (valid 1 hour). The answer never reveals whether the
     address has an account."""
-    await service.request_password_reset(db, env, ctx, body.email)
+    await service.request_password_reset(db, body.email)
     return ok({"message": RESET_MESSAGE})
 
 

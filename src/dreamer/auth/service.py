@@ -233,15 +233,10 @@ async def revoke_session(session: AsyncSession, ctx: RequestContext, session_id:
     )
 
 
-async def request_password_reset(
-    session: AsyncSession, env: AuthEnv, ctx: RequestContext, email: str
-) -> None:
-    """Queue a reset mail when the account exists; the caller cannot tell either way."""
-    email = email.strip()
-    found = await repository.credentials(session, email)
-    if found is not None and found.status not in BLOCKED:
-        await outbox.queue(session, "password_reset", found.user_id)
-        await audit.record_event(session, "auth.password_reset_requested", found.user_id)
+async def request_password_reset(session: AsyncSession, email: str) -> None:
+    """Queue a reset mail when the account exists; the caller cannot tell either way, not even
+    by the time the answer takes (one database round trip in both cases)."""
+    await repository.request_password_reset(session, email.strip())
 
 
 async def confirm_password_reset(

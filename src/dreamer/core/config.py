@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     # DATABASE_AUTH_URL is the credential path's role (dreamer_auth): logins, tokens, account
     # mail. It gets a small pool of its own, so a burst of logins cannot starve other requests.
     database_auth_url: str | None = None
+    # DATABASE_WORKER_URL is the background worker's role (dreamer_worker).
+    database_worker_url: str | None = None
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_auth_pool_size: int = Field(default=4, ge=1, le=100)
     db_pool_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(default=32 * 1_048_576, ge=1024)
     cookie_secure: bool = False
 
     # Secrets

@@ -18,7 +18,7 @@ import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 
-MAX_IMPORT_ROWS = 50_000
+MAX_IMPORT_ROWS = 250_000
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 _FORMULA = ("=", "+", "-", "@")
 _CONTROL = ("\t", "\r")

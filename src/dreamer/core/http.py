@@ -86,11 +86,13 @@ class RequestInfoMiddleware:
         *,
         trusted_proxies: tuple[Network, ...] = (),
         max_body_bytes: int = 1_048_576,
+        max_import_bytes: int = 32 * 1_048_576,
         cookie_secure: bool = False,
     ) -> None:
         self.app = app
         self.trusted = trusted_proxies
         self.max_body = max_body_bytes
+        self.max_import = max_import_bytes
         self.cookie_secure = cookie_secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,21 +139,23 @@ class RequestInfoMiddleware:
                 message["headers"] = list(message["headers"]) + extra_headers
             await send(message)
 
+        # CSV imports (paths ending in /import) may be larger than any other body.
+        limit = self.max_import if scope.get("path", "").endswith("/import") else self.max_body
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await self._too_large(scope, receive, send_with_headers)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send_with_headers, limit)
             return
         if length is None and scope.get("method") in _BODY_METHODS:
             # A chunked body has no length to check up front: read it (up to the limit) here,
             # so an oversized one gets the same 413 as a sized one, then hand it on.
-            replay = await self._buffered(receive)
+            replay = await self._buffered(receive, limit)
             if replay is None:
-                await self._too_large(scope, receive, send_with_headers)
+                await self._too_large(scope, receive, send_with_headers, limit)
                 return
             receive = replay
-        await self.app(scope, self._limited(receive), send_with_headers)
+        await self.app(scope, self._limited(receive, limit), send_with_headers)
 
-    async def _buffered(self, receive: Receive) -> Receive | None:
+    async def _buffered(self, receive: Receive, limit: int) -> Receive | None:
         """The whole body as one message, or None when it is larger than the limit."""
         chunks: list[bytes] = []
         size = 0
@@ -161,7 +165,7 @@ class RequestInfoMiddleware:
                 break  # the client went away; let the app see the disconnect
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_body:
+            if size > limit:
                 return None
             if not message.get("more_body", False):
                 break
@@ -189,9 +193,8 @@ class RequestInfoMiddleware:
             parts.append("Secure")
         return "; ".join(parts).encode()
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
-        limit = self.max_body
 
         async def wrapped() -> Message:
             nonlocal seen
@@ -204,7 +207,7 @@ class RequestInfoMiddleware:
 
         return wrapped
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         from starlette.requests import Request
 
         response = problem_response(
@@ -212,7 +215,7 @@ class RequestInfoMiddleware:
             413,
             "payload-too-large",
             "Request body too large",
-            f"The body must be at most {self.max_body} bytes",
+            f"The body must be at most {limit} bytes",
         )
         await response(scope, receive, send)
 

@@ -62,6 +62,7 @@ SQL_FILES = (
     "content",
     "chat",
     "analytics",
+    "worker",
 )
 
 # Drops what the files own, so that only what they state survives. Runs as the schema owner.

@@ -37,6 +37,7 @@ SUPERUSER = "postgres"
 OWNER_ROLE = "dreamer_owner"
 APP_ROLE = "dreamer_app"
 AUTH_ROLE = "dreamer_auth"
+WORKER_ROLE = "dreamer_worker"
 DATABASE = "dreamer"
 _SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes including ".s.PGSQL.<port>" and a NUL
 _CLONE_NEWUSER = 0x10000000
@@ -123,11 +124,13 @@ class Credentials:
     superuser: str
     owner: str
     app: str
-    auth: str = ""  # absent from installs made before the auth role: generated on first read
+    # absent from installs made before these roles existed: generated on first read
+    auth: str = ""
+    worker: str = ""
 
     @classmethod
     def generate(cls) -> Credentials:
-        return cls(*(secrets.token_urlsafe(24) for _ in range(4)))
+        return cls(*(secrets.token_urlsafe(24) for _ in range(5)))
 
     def password(self, role: str) -> str:
         return {
@@ -135,6 +138,7 @@ class Credentials:
             OWNER_ROLE: self.owner,
             APP_ROLE: self.app,
             AUTH_ROLE: self.auth,
+            WORKER_ROLE: self.worker,
         }[role]
 
 
@@ -177,8 +181,10 @@ class EmbeddedPostgres:
 
     def credentials(self) -> Credentials:
         data = json.loads(self._credentials_file.read_text())
-        if not data.get("auth"):
-            data["auth"] = secrets.token_urlsafe(24)
+        missing = [role for role in ("auth", "worker") if not data.get(role)]
+        for role in missing:
+            data[role] = secrets.token_urlsafe(24)
+        if missing:
             self._credentials_file.write_text(json.dumps(data))
         return Credentials(**data)
 

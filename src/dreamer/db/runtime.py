@@ -13,6 +13,7 @@ from dreamer.db.embedded import (
     DATABASE,
     OWNER_ROLE,
     SUPERUSER,
+    WORKER_ROLE,
     EmbeddedPostgres,
 )
 
@@ -22,6 +23,7 @@ class DatabaseTarget:
     app_url: str
     owner_url: str | None
     auth_url: str | None = None
+    worker_url: str | None = None
     server: EmbeddedPostgres | None = None
     started: bool = False  # this process started the server (and should stop it)
 
@@ -48,17 +50,26 @@ def start_embedded(settings: Settings, *, detached: bool = False) -> DatabaseTar
             owner_password=creds.owner,
             app_password=creds.app,
             auth_password=creds.auth,
+            worker_password=creds.worker,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
     )
     return DatabaseTarget(
-        server.url(APP_ROLE), server.url(OWNER_ROLE), server.url(AUTH_ROLE), server, started
+        server.url(APP_ROLE),
+        server.url(OWNER_ROLE),
+        server.url(AUTH_ROLE),
+        server.url(WORKER_ROLE),
+        server,
+        started,
     )
 
 
 def resolve(settings: Settings) -> DatabaseTarget:
     if settings.database_url:
         return DatabaseTarget(
-            settings.database_url, settings.database_owner_url, settings.database_auth_url
+            settings.database_url,
+            settings.database_owner_url,
+            settings.database_auth_url,
+            settings.database_worker_url,
         )
     return start_embedded(settings)

@@ -81,13 +81,20 @@ async def import_rows(
             valid.append((row.line, values))
     existing = await repository.by_emails(session, sorted({v["email"].lower() for _, v in valid}))
     seen: set[str] = set()
+    created: list[dict[str, Any]] = []
     for line, values in valid:
         key = values["email"].lower()
-        outcome = _outcome(existing.get(key), values, key in seen)
+        lead = existing.get(key)
+        outcome = _outcome(lead, values, key in seen)
         seen.add(key)
         report.add(line, values["email"], outcome)
-        if not dry_run:
-            await _apply(session, outcome, existing.get(key), values)
+        if dry_run:
+            continue
+        if outcome == "created":
+            created.append(_new_lead(values))
+        elif outcome == "merged" and lead is not None:
+            await _merge(session, lead, values)
+    await repository.insert_leads(session, created)  # in batches, inside this transaction
     return report
 
 
@@ -101,25 +108,21 @@ def _outcome(lead: Lead | None, values: dict[str, Any], repeated: bool) -> str:
     return "merged" if differs or new_tags else "duplicate"
 
 
-async def _apply(
-    session: AsyncSession, outcome: str, lead: Lead | None, values: dict[str, Any]
-) -> None:
-    if outcome == "created":
-        status = values.get("status") or "new"
-        await repository.insert_lead(
-            session,
-            {
-                "email": values["email"],
-                **{c: values.get(c) for c in COMPARED},
-                "status": status,
-                "source": values.get("source") or "other",
-                "tags": _tags(values),
-                "source_details": {"imported": True},
-                "lost_reason": "imported as lost" if status == "lost" else None,
-                "conversion_date": clock.now() if status == "converted" else None,
-            },
-        )
-    elif outcome == "merged" and lead is not None:
-        fill = {c: values[c] for c in COMPARED if values.get(c) and not getattr(lead, c)}
-        tags = sorted({*map(str, lead.tags), *_tags(values)})
-        await repository.update_fields(session, lead.id, {**fill, "tags": tags})
+def _new_lead(values: dict[str, Any]) -> dict[str, Any]:
+    status = values.get("status") or "new"
+    return {
+        "email": values["email"],
+        **{c: values.get(c) for c in COMPARED},
+        "status": status,
+        "source": values.get("source") or "other",
+        "tags": _tags(values),
+        "source_details": {"imported": True},
+        "lost_reason": "imported as lost" if status == "lost" else None,
+        "conversion_date": clock.now() if status == "converted" else None,
+    }
+
+
+async def _merge(session: AsyncSession, lead: Lead, values: dict[str, Any]) -> None:
+    fill = {c: values[c] for c in COMPARED if values.get(c) and not getattr(lead, c)}
+    tags = sorted({*map(str, lead.tags), *_tags(values)})
+    await repository.update_fields(session, lead.id, {**fill, "tags": tags})

@@ -19,7 +19,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -29,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamer.db.repository import insert_and_get
+from dreamer.db.repository import insert_and_get, insert_many
 from dreamer.leads.schemas import LeadFilter
 from dreamer.models import Lead, LeadActivity, LeadScoringRule
 
@@ -204,7 +203,6 @@ async def by_emails(session: AsyncSession, emails: list[str]) -> dict[str, Lead]
     return {lead.email_normalized or "": lead for lead in (await session.scalars(query)).all()}
 
 
-async def insert_lead(session: AsyncSession, values: dict[str, Any]) -> uuid.UUID:
-    new_id = uuid.uuid4()
-    await session.execute(insert(Lead).values(id=new_id, **values))
-    return new_id
+async def insert_leads(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert many leads (an import), in batches."""
+    await insert_many(session, Lead, rows)

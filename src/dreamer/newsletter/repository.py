@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Row, Text, any_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import ARRAY, Row, Text, any_, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.db.repository import insert_many
 from dreamer.models import NewsletterSubscription
 
 STATES = ("active", "pending", "unsubscribed")
@@ -146,8 +147,9 @@ async def existing_among(session: AsyncSession, emails: list[str]) -> set[str]:
     return set((await session.scalars(query)).all())
 
 
-async def insert_confirmed(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(NewsletterSubscription).values(id=uuid.uuid4(), **values))
+async def insert_confirmed(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert imported (already confirmed) subscribers, in batches."""
+    await insert_many(session, NewsletterSubscription, rows)
 
 
 async def get(session: AsyncSession, subscription_id: uuid.UUID) -> NewsletterSubscription | None:

@@ -161,6 +161,7 @@ async def import_csv(
     emails = [email for _, email, _ in valid]
     suppressed = await repository.suppressed_among(session, emails)
     existing = await repository.existing_among(session, emails)
+    created: list[dict[str, Any]] = []
     for line, email, tags in valid:
         key = email.lower()
         outcome = (
@@ -170,8 +171,7 @@ async def import_csv(
         report.add(line, email, outcome)
         if outcome == "created" and not dry_run:
             record = {**env.consent(ctx, "import"), "by": str(ctx.user_id)}
-            await repository.insert_confirmed(
-                session,
+            created.append(
                 {
                     "email": email,
                     "is_active": True,
@@ -179,6 +179,7 @@ async def import_csv(
                     "tags": tags,
                     "unsubscribe_token": env.unsubscribe_hash(email),
                     "consent": {"history": [record]},
-                },
+                }
             )
+    await repository.insert_confirmed(session, created)  # in batches, in this transaction
     return report

@@ -148,6 +148,24 @@ END $$;
 
 GRANT EXECUTE ON FUNCTION auth_reset_password(text,text,timestamp with time zone) TO dreamer_auth;
 
+-- A reset request in one round trip whether or not the address has an account, so the answer
+-- takes as long either way (the mail itself goes out later, from the worker).
+CREATE OR REPLACE FUNCTION auth_request_password_reset(p_email text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    target uuid;
+BEGIN
+    SELECT u.id INTO target FROM users u
+    WHERE lower(u.email) = lower(btrim(p_email)) AND u.status NOT IN ('suspended', 'inactive');
+    IF target IS NOT NULL THEN
+        PERFORM enqueue_mail('password_reset', target);
+    END IF;
+    PERFORM record_audit_event('auth.password_reset_requested', 'users', target,
+                               jsonb_build_object('known', target IS NOT NULL));
+END $$;
+
+GRANT EXECUTE ON FUNCTION auth_request_password_reset(text) TO dreamer_auth;
+
 CREATE OR REPLACE FUNCTION auth_purge_expired(p_now timestamptz) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE

@@ -69,6 +69,7 @@ def downgrade() -> None:
         """
         DROP FUNCTION IF EXISTS enqueue_mail(text, uuid, uuid);
         DROP FUNCTION IF EXISTS rate_limit_hit(text, integer, integer);
+        DROP FUNCTION IF EXISTS auth_request_password_reset(text);
         """
         + PREVIOUS
     )
