@@ -153,7 +153,8 @@ async def test_the_service_recovers_from_a_killed_database_without_losing_writes
         codes: Counter[int] = Counter()
         load = asyncio.gather(*(_contact_load(http, stop, acknowledged, codes) for _ in range(4)))
         await asyncio.sleep(1.0)
-        server = EmbeddedPostgres(home)
+        bindir = os.environ.get("PG_BINDIR")  # the same binaries `dreamer serve` picked
+        server = EmbeddedPostgres(home, Path(bindir) if bindir else None)
         postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
         os.kill(postmaster, signal.SIGKILL)
         killed_at = time.monotonic()
