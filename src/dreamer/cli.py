@@ -320,18 +320,19 @@ def db_url(
     typer.echo(server.url(OWNER_ROLE) if owner else server.url())
 
 
-@db_app.command("psql")
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def db_psql(
+    ctx: typer.Context,
     owner: Annotated[
         bool, typer.Option("--owner/--app", help="Connect as owner or app role")
     ] = True,
 ) -> None:
-    """Open psql on the embedded database."""
+    """Open psql on the embedded database; further arguments go to psql (-c "select 1")."""
     settings = get_settings()
     target = start_embedded(settings, detached=True)
     assert target.server is not None
     args, env = target.server.psql_command(OWNER_ROLE if owner else "dreamer_app")
-    raise typer.Exit(subprocess.call(args, env=env))
+    raise typer.Exit(subprocess.call([*args, *ctx.args], env=env))
 
 
 def main() -> None:

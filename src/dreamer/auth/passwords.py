@@ -26,12 +26,12 @@ def check_new_password(password: str, *, email: str | None = None) -> None:
     if len(password) > MAX_LENGTH:
         problems.append(f"at most {MAX_LENGTH} characters")
     if password.lower() in common_passwords():
-        problems.append("not one of the most common passwords")
+        problems.append("none of the 5,000 most common passwords")
     if email and password.lower() == email.lower():
         problems.append("different from the e-mail address")
     if problems:
         raise ValidationFailed(
-            "The password must be " + ", ".join(problems),
+            "The password must be " + " and ".join(problems),
             extra={
                 "errors": [
                     {"loc": ["body", "password"], "msg": p, "type": "password"} for p in problems

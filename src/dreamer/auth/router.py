@@ -44,7 +44,7 @@ from dreamer.core.cookies import (
     check_csrf,
 )
 from dreamer.core.errors import Unauthorized
-from dreamer.core.responses import Envelope, JSONResponse, ok
+from dreamer.core.responses import Envelope, JSONResponse, TokenEnvelope, ok
 from dreamer.deps import (
     AuthEnvDep,
     AuthSession,
@@ -97,7 +97,7 @@ def _tokens_response(
     }
     if user is not None:
         body = {"user": _user(user), **body}
-    response = ok(body, status=status)
+    response = ok(body, status=status, token=pair.access_token)
     if cookies:
         set_cookies(response, env.settings, env.secret, pair)
     return response
@@ -106,7 +106,7 @@ def _tokens_response(
 @router.post(
     "/register",
     status_code=201,
-    response_model=Envelope[AuthOut],
+    response_model=TokenEnvelope[AuthOut],
     dependencies=per_ip_and_account("register", RegisterIn),
 )
 async def register(body: RegisterIn, db: AuthSession, ctx: Context, env: Env) -> JSONResponse:
@@ -141,7 +141,7 @@ async def login_limits(
 
 @router.post(
     "/login",
-    response_model=Envelope[AuthOut],
+    response_model=TokenEnvelope[AuthOut],
     dependencies=[
         rate_limit("login:ip", "rate_limit_login_ip", body=LoginIn),
         Depends(login_limits),
@@ -170,7 +170,7 @@ async def login(
 
 @router.post(
     "/refresh",
-    response_model=Envelope[TokensOut],
+    response_model=TokenEnvelope[TokensOut],
     dependencies=[rate_limit("refresh:ip", "rate_limit_refresh_ip")],
 )
 async def refresh(

@@ -25,6 +25,7 @@ from dreamer.core.errors import (
     CommitAnyway,
     Conflict,
     Forbidden,
+    InvalidLink,
     NotFound,
     Unauthorized,
 )
@@ -50,10 +51,6 @@ class AccountBlocked(CommitAnyway, Forbidden):
 
 class RefreshFailed(CommitAnyway, Unauthorized):
     slug, title = "invalid-refresh-token", "Invalid refresh token"
-
-
-class InvalidToken(BadRequest):
-    slug, title = "invalid-token", "Invalid or expired token"
 
 
 def passwords_for(settings: Settings) -> Passwords:
@@ -247,7 +244,7 @@ async def confirm_password_reset(
         session, token_digest(token), await env.hash(password), clock.now()
     )
     if user_id is None:
-        raise InvalidToken("This reset link is invalid, used or expired; request a new one")
+        raise InvalidLink("This reset link is invalid, used or expired; request a new one")
     await audit.record_event(session, "auth.password_reset", user_id)
 
 
@@ -274,7 +271,7 @@ async def change_password(
 async def verify_email(session: AsyncSession, token: str) -> None:
     user_id = await repository.verify_email(session, token_digest(token), clock.now())
     if user_id is None:
-        raise InvalidToken("This verification link is invalid, used or expired")
+        raise InvalidLink("This verification link is invalid, used or expired")
     await audit.record_event(session, "auth.email_verified", user_id)
 
 

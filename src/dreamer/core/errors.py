@@ -47,6 +47,13 @@ class BadRequest(AppError):
     pass
 
 
+class InvalidLink(BadRequest):
+    """A mailed link (verification, reset, newsletter confirmation) that is used or expired:
+    one problem type for all of them."""
+
+    slug, title = "invalid-token", "Invalid or expired token"
+
+
 class CommitAnyway(Exception):
     """Mixin for an error whose transaction still commits: a failed login's audit entry, or
     the session a reused refresh token revoked, must outlive the error response."""
@@ -106,6 +113,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
+        "error": detail,  # compatibility: the original website shows `data.error`
     }
     if request is not None:
         body["instance"] = request.url.path

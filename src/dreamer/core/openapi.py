@@ -44,6 +44,7 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    error: str = Field(description="The same as `detail`, for clients of the original backend")
     instance: str | None = None
     request_id: str | None = Field(default=None, alias="requestId")
     errors: list[FieldError] | None = None

@@ -71,6 +71,13 @@ class Envelope(ApiModel, Generic[T]):
     meta: dict[str, Any] = Field(default_factory=dict)
 
 
+class TokenEnvelope(Envelope[T], Generic[T]):
+    """The envelope of register, login and refresh. ``token`` repeats ``data.accessToken`` at the
+    top level: the original website reads ``data.token`` (a compatibility field)."""
+
+    token: str
+
+
 class JSONResponse(StarletteJSONResponse):
     """JSON through orjson. A subclass of Starlette's, so FastAPI documents the route's
     ``response_model`` as the body (with a plain ``Response`` it documents a string)."""
@@ -80,8 +87,13 @@ class JSONResponse(StarletteJSONResponse):
 
 
 def ok(
-    data: Any, meta: BaseModel | dict[str, Any] | None = None, status: int = 200
+    data: Any,
+    meta: BaseModel | dict[str, Any] | None = None,
+    status: int = 200,
+    **top: Any,
 ) -> JSONResponse:
+    """The success envelope; ``top`` adds top-level compatibility fields (``token``)."""
     if isinstance(meta, BaseModel):
         meta = meta.model_dump(mode="json", by_alias=True)
-    return JSONResponse({"success": True, "data": data, "meta": meta or {}}, status_code=status)
+    body = {"success": True, "data": data, "meta": meta or {}, **top}
+    return JSONResponse(body, status_code=status)

@@ -27,12 +27,13 @@ class ContactIn(InputModel):
     model_config = ConfigDict(extra="ignore")
 
     email: EmailAddress
-    name: Short | None = None
+    # present but blank (the website's empty fields) is refused, not stored as an empty lead
+    name: Annotated[Short, StringConstraints(min_length=1)] | None = None
     first_name: Short | None = None
     last_name: Short | None = None
     company: Short | None = None
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
-    message: Message | None = None
+    message: Annotated[Message, StringConstraints(min_length=1)] | None = None
     type: Short | None = Field(default=None, description="inquiry type, e.g. general")
     inquiry_type: Short | None = None
     newsletter: bool = False

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import HTMLResponse, StreamingResponse
 
 from dreamer.core import csvio
-from dreamer.core.errors import BadRequest, NotFound
+from dreamer.core.errors import InvalidLink, NotFound
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import (
@@ -55,7 +55,7 @@ async def subscribe(body: SubscribeIn, db: DbSession, ctx: Context, env: Env) ->
 async def confirm(body: ConfirmIn, db: DbSession, ctx: Context, env: Env) -> JSONResponse:
     """Confirm with the mailed token (single use, valid 7 days)."""
     if await service.confirm(db, env, ctx, body.token) is None:
-        raise BadRequest("This confirmation link is invalid, used or expired")
+        raise InvalidLink("This confirmation link is invalid, used or expired")
     return ok({"message": "Subscription confirmed"})
 
 
