@@ -14,6 +14,7 @@ from typing import Annotated, Any, NewType
 
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth.service import AuthEnv
@@ -165,9 +166,9 @@ def by_ip(ctx: RequestContext, _body: Any) -> str:
     return ctx.ip or "-"
 
 
-def by_email(ctx: RequestContext, body: Any) -> str:
-    """The normalised ``email`` of the request body."""
-    return str(body.email).strip().lower()
+def by_email(ctx: RequestContext, body: Any) -> str | None:
+    """The normalised ``email`` of the request body (an invalid body: not counted)."""
+    return None if body is None else str(body.email).strip().lower()
 
 
 def by_user_or_email(ctx: RequestContext, body: Any) -> str | None:
@@ -189,18 +190,26 @@ def rate_limit(
     *,
     subject: Subject = by_ip,
     body: Any = None,
+    invalid_cost: float | None = None,
 ) -> params.Depends:
     """A rate limit declared on the route: ``dependencies=[rate_limit("contact:ip", "…")]``.
 
     ``setting`` names the ``Settings`` field holding ``"N/seconds"``; ``subject`` picks whom the
     limit counts (the client IP by default). With ``body`` (the route's request model, whose
     parameter must be called ``body`` in the endpoint too, so FastAPI parses it once) the
-    subject may read it, and a body that fails validation is refused before it is counted.
+    subject may read it, and a body that fails validation is refused before it is counted;
+    with ``invalid_cost`` as well, such a body is counted at that cost instead (the subject
+    then sees ``None`` for the body) and an accepted one at 1, so a person correcting a typo
+    spends little of the limit while a client flooding it with junk still runs out.
     The hit is counted in a transaction of its own that ends before the route's own opens, so
     a refused or failing request still counts, and no request holds two pooled connections.
     """
     if setting not in Settings.model_fields:
         raise ValueError(f"rate_limit({scope!r}): Settings has no field {setting!r}")
+    if invalid_cost is not None:
+        if body is None or not 0 < invalid_cost <= 1:
+            raise ValueError(f"rate_limit({scope!r}): invalid_cost needs a body and (0, 1]")
+        return _rate_limit_any_body(scope, setting, subject, TypeAdapter(body), invalid_cost)
 
     async def hit(
         ctx: Context, settings: SettingsDep, limiter: LimiterDep, body: Any = None
@@ -219,6 +228,29 @@ def rate_limit(
         if p.name != "body" or body is not None
     ]
     hit.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    hit.__name__ = f"rate_limit_{scope.replace(':', '_')}"
+    dependency: params.Depends = Depends(hit)
+    return dependency
+
+
+def _rate_limit_any_body(
+    scope: str, setting: str, subject: Subject, model: TypeAdapter[Any], invalid_cost: float
+) -> params.Depends:
+    """The limit of ``rate_limit(..., invalid_cost=…)``: it takes no body parameter, so FastAPI
+    runs it before validating the route's body, and it validates the (already read) body
+    itself to price the attempt; the route then answers 422 as usual."""
+
+    async def hit(
+        request: Request, ctx: Context, settings: SettingsDep, limiter: LimiterDep
+    ) -> None:
+        try:
+            parsed, cost = model.validate_json(await request.body()), 1.0
+        except ValidationError:
+            parsed, cost = None, invalid_cost
+        key = subject(ctx, parsed)
+        if key is not None:
+            await limiter.hit(scope, key, getattr(settings, setting), cost)
+
     hit.__name__ = f"rate_limit_{scope.replace(':', '_')}"
     dependency: params.Depends = Depends(hit)
     return dependency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 import httpx
 
 from dreamer.core.config import Settings
@@ -133,3 +134,32 @@ async def test_registration_limit_per_address(client: httpx.AsyncClient) -> None
         )
         codes.append(response.status_code)
     assert codes == [201, 409, 409, 409, 409, 429]
+
+
+async def test_the_bucket_as_the_app_role_sees_it(app_conn: asyncpg.Connection) -> None:
+    """Bursts of the limit, fractional costs, refusals not counted, and no way for a caller to
+    widen, reset or read a bucket."""
+    hit = "select rate_limit_hit($1, $2, $3, $4)"
+    assert [await app_conn.fetchval(hit, "k", 4, 3600, 1.0) for _ in range(4)] == [0] * 4
+    refused = await app_conn.fetchval(hit, "k", 4, 3600, 1.0)
+    assert 890 <= refused <= 900  # one hit drains in window / limit
+    assert await app_conn.fetchval(hit, "k", 4, 3600, 0.25) > 0  # refusals add nothing ...
+    again = await app_conn.fetchval(hit, "k", 4, 3600, 1.0)
+    assert refused - 1 <= again <= refused  # ... so nothing grows
+    halves = [await app_conn.fetchval(hit, "q", 2, 60, 0.5) for _ in range(5)]
+    assert halves[:4] == [0] * 4 and 14 <= halves[4] <= 15
+    for limit, window, cost in (
+        (0, 60, 1),
+        (5, 0, 1),
+        (5, 86401, 1),
+        (5, 60, 0),
+        (5, 60, -1),
+        (5, 60, 6),
+        (5, 60, None),
+    ):
+        with pytest.raises(asyncpg.InvalidParameterValueError):
+            await app_conn.fetchval(hit, "k", limit, window, cost)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.fetch("select * from rate_limits")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await app_conn.execute("delete from rate_limits")

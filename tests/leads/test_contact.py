@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import httpx
 
+from dreamer.core.config import Settings
+
 from tests.factories import Account, make_account
 from tests.harness import MailSink
 
@@ -115,24 +117,67 @@ async def test_honeypot_and_fill_time_drop_spam_silently(
     assert await owner_conn.fetchval("select count(*) from leads") == 1  # unverifiable: kept
 
 
-async def test_rate_limit_and_validation(client: httpx.AsyncClient) -> None:
+async def _send(client: httpx.AsyncClient, ip: str, **fields: object) -> int:
+    response = await client.post(
+        "/api/v1/contact", json={**WEBSITE, **fields}, headers={"X-Forwarded-For": ip}
+    )
+    return response.status_code
+
+
+async def test_an_office_behind_one_address_is_not_locked_out(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    burst = int(settings.rate_limit_contact_ip.split("/")[0])
+    assert burst >= 20
+    codes = [await _send(client, "192.0.2.10", email=f"r{n}@example.com") for n in range(burst)]
+    assert codes == [201] * burst
+    over = await client.post(
+        "/api/v1/contact", json=WEBSITE, headers={"X-Forwarded-For": "192.0.2.10"}
+    )
+    assert over.status_code == 429 and over.headers["content-type"] == "application/problem+json"
+    # a bucket, not a window: the next submission is allowed after window / limit seconds
+    window = int(settings.rate_limit_contact_ip.split("/")[1])
+    assert 0 < int(over.headers["retry-after"]) <= window // burst
+    assert await _send(client, "192.0.2.11") == 201  # another network is unaffected
+
+
+async def test_one_address_is_limited_across_networks(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    burst = int(settings.rate_limit_contact_email.split("/")[0])
     codes = [
-        (
-            await client.post(
-                "/api/v1/contact",
-                json={**WEBSITE, "email": f"r{n}@example.com"},
-                headers={"X-Forwarded-For": "192.0.2.10"},
-            )
-        ).status_code
-        for n in range(6)
+        await _send(client, f"198.51.100.{n}", email="Same@Example.com") for n in range(burst + 1)
     ]
-    assert codes == [201] * 5 + [429]
+    assert codes == [201] * burst + [429]
+    assert await _send(client, "198.51.100.200", email="other@example.com") == 201
+
+
+async def test_corrections_cost_less_than_submissions(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, settings: Settings
+) -> None:
+    burst = int(settings.rate_limit_contact_ip.split("/")[0])
+    # four refused forms (a blank message, a mistyped address ...) cost one accepted one
+    for n in range(2 * burst):
+        assert await _send(client, "203.0.113.5", email="typo@", message=" ") == 422
+    accepted = [
+        await _send(client, "203.0.113.5", email=f"p{n}@example.com") for n in range(burst // 2)
+    ]
+    assert accepted == [201] * (burst // 2)
+    assert await _send(client, "203.0.113.5", email="late@example.com") == 429
+    assert await owner_conn.fetchval("select count(*) from leads") == burst // 2
+    # junk alone runs out too: refused forms are not free
+    codes = [await _send(client, "203.0.113.6", name="") for _ in range(4 * burst + 1)]
+    assert codes == [422] * (4 * burst) + [429]
+
+
+async def test_validation(client: httpx.AsyncClient, owner_conn: asyncpg.Connection) -> None:
     bad = await client.post("/api/v1/contact", json={**WEBSITE, "email": "not-an-address"})
     assert bad.status_code == 422
     huge = await client.post("/api/v1/contact", json={**WEBSITE, "message": "x" * 2_000_000})
     assert huge.status_code == 413
     long = await client.post("/api/v1/contact", json={**WEBSITE, "message": "x" * 20_000})
     assert long.status_code == 422
+    assert await owner_conn.fetchval("select count(*) from leads") == 0
 
 
 async def test_newsletter_consent_on_the_form(

@@ -20,6 +20,7 @@ from dreamer.deps import (
     SettingsDep,
     SigningKeyDep,
     Staff,
+    by_email,
     rate_limit,
 )
 from dreamer.leads import service
@@ -50,7 +51,20 @@ async def form_token(key: SigningKeyDep) -> JSONResponse:
     return ok({"token": signing.form_token(key)})
 
 
-CONTACT_LIMIT = [rate_limit("contact:ip", "rate_limit_contact_ip", body=ContactIn)]
+# a form refused as invalid (a typo in the address, a blank message) costs a quarter
+INVALID_FORM_COST = 0.25
+CONTACT_LIMIT = [
+    rate_limit(
+        "contact:ip", "rate_limit_contact_ip", body=ContactIn, invalid_cost=INVALID_FORM_COST
+    ),
+    rate_limit(
+        "contact:email",
+        "rate_limit_contact_email",
+        subject=by_email,
+        body=ContactIn,
+        invalid_cost=INVALID_FORM_COST,
+    ),
+]
 
 
 @contact_router.post(

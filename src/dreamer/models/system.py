@@ -29,14 +29,14 @@ class RefreshTokenHistory(Base):
 
 
 class RateLimit(Base):
-    """Fixed-window counters shared by every worker process (keys stored hashed)."""
+    """Token buckets shared by every worker process (keys stored hashed), kept as the generic
+    cell rate algorithm's one timestamp: the moment the bucket has drained completely."""
 
     __tablename__ = "rate_limits"
-    __table_args__ = (Index("idx_rate_limits_window_start", "window_start"),)
+    __table_args__ = (Index("idx_rate_limits_drained_at", "drained_at"),)
 
     key_hash: Mapped[str] = mapped_column(Text, primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    hits: Mapped[int] = mapped_column(Integer, nullable=False)
+    drained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class MailStatus(enum.StrEnum):

@@ -174,7 +174,7 @@ BEGIN
     DELETE FROM user_sessions
     WHERE coalesce(revoked_at, expires_at) < p_now - interval '30 days';
     GET DIAGNOSTICS removed = ROW_COUNT;
-    DELETE FROM rate_limits WHERE window_start < p_now - interval '1 day';
+    DELETE FROM rate_limits WHERE drained_at < p_now;
     RETURN removed;
 END $$;
 

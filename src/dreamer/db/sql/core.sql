@@ -166,36 +166,43 @@ END $$;
 
 GRANT EXECUTE ON FUNCTION app_begin(uuid,uuid,text,text,text,text,text) TO dreamer_app;
 
--- Fixed-window counter; returns 0 when the hit is allowed, else seconds until the window ends.
--- Keys are stored hashed: they contain e-mail addresses and IPs. The clock is the database's and
--- limit and window must be positive, so no caller can reset or widen someone else's counter.
-CREATE OR REPLACE FUNCTION rate_limit_hit(p_key text, p_limit integer, p_window_seconds integer)
+-- A token bucket per key (the generic cell rate algorithm): `drained_at` is when the bucket is
+-- empty again. A hit of cost c moves it c * window / limit later, and is refused (not counted)
+-- when that would lie more than one window ahead: a burst of `limit` hits of cost 1, then one
+-- every window / limit, with no fixed-window edge that lets twice the limit through. Returns 0
+-- when the hit is allowed, else the seconds until it would be. Keys are stored hashed: they
+-- contain e-mail addresses and IPs. The clock is the database's, and limit, window and cost
+-- are bounded, so no caller can reset or widen someone else's bucket.
+CREATE OR REPLACE FUNCTION rate_limit_hit(p_key text, p_limit integer, p_window_seconds integer,
+                                          p_cost double precision)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    started timestamptz;
-    hit_count integer;
     at timestamptz := clock_timestamp();
+    key text := encode(sha256(convert_to(p_key, 'UTF8')), 'hex');
     window_length interval := make_interval(secs => p_window_seconds);
+    step interval;
+    drained timestamptz;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_window_seconds IS NULL
-       OR p_window_seconds NOT BETWEEN 1 AND 86400 THEN
-        RAISE EXCEPTION 'a rate limit needs a positive limit and a window of 1 s to 1 day'
+       OR p_window_seconds NOT BETWEEN 1 AND 86400
+       OR p_cost IS NULL OR NOT (p_cost > 0 AND p_cost <= p_limit) THEN
+        RAISE EXCEPTION 'a rate limit needs a positive limit, a window of 1 s to 1 day and a cost in (0, limit]'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    INSERT INTO rate_limits AS r (key_hash, window_start, hits)
-    VALUES (encode(sha256(convert_to(p_key, 'UTF8')), 'hex'), at, 1)
-    ON CONFLICT (key_hash) DO UPDATE SET
-        window_start = CASE WHEN r.window_start + window_length <= at THEN at
-                            ELSE r.window_start END,
-        hits = CASE WHEN r.window_start + window_length <= at THEN 1 ELSE r.hits + 1 END
-    RETURNING window_start, hits INTO started, hit_count;
-    IF hit_count <= p_limit THEN
+    step := make_interval(secs => p_window_seconds * p_cost / p_limit);
+    INSERT INTO rate_limits AS r (key_hash, drained_at)
+    VALUES (key, at + step)
+    ON CONFLICT (key_hash) DO UPDATE SET drained_at = greatest(r.drained_at, at) + step
+        WHERE greatest(r.drained_at, at) + step <= at + window_length
+    RETURNING drained_at INTO drained;
+    IF FOUND THEN
         RETURN 0;
     END IF;
-    RETURN greatest(1, ceil(extract(epoch FROM started + window_length - at)))::integer;
+    SELECT r.drained_at INTO drained FROM rate_limits r WHERE r.key_hash = key;
+    RETURN greatest(1, ceil(extract(epoch FROM drained + step - at - window_length)))::integer;
 END $$;
 
-GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer,double precision) TO dreamer_app;
 
 CREATE OR REPLACE FUNCTION email_hash(p_email text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN encode(sha256(convert_to(lower(btrim(p_email)), 'UTF8')), 'hex');
