@@ -141,6 +141,7 @@ def make_settings(db: ClonedDatabase, home: Path, **overrides: object) -> Settin
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
         "frontend_url": "https://dreamer.test",
+        "public_url": "http://testserver",  # the test client's base: mailed links open there
         "trusted_proxies": ["203.0.113.7/32"],
     }
     values.update(overrides)
@@ -164,17 +165,21 @@ class MailSink:
     def to(self, address: str) -> list[email.message.EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def link(self, address: str, path: str) -> str:
-        """The token of the newest mail to ``address`` linking to ``path``."""
+    def url(self, address: str, path: str) -> str:
+        """The newest link to ``path`` (with its token) in a mail to ``address``."""
         for message in reversed(self.to(address)):
             body = message.get_body(("plain",))
             assert body is not None
             match = re.search(
-                rf"https://dreamer\.test{path}\?token=([A-Za-z0-9_-]+)", body.get_content()
+                rf"https?://[\w.:-]+{re.escape(path)}\?token=[A-Za-z0-9_-]+", body.get_content()
             )
             if match:
-                return match.group(1)
+                return match.group(0)
         raise AssertionError(f"no mail to {address} with a {path} link")
+
+    def link(self, address: str, path: str) -> str:
+        """The token of the newest mail to ``address`` linking to ``path``."""
+        return self.url(address, path).rpartition("=")[2]
 
 
 @contextmanager

@@ -8,8 +8,8 @@ The layers, lowest first: ``core`` (config, errors, HTTP helpers: imports nothin
 itself) → ``models`` → ``db`` → ``mail`` → the domains (``auth``, ``users``, ``catalog``, …, each
 ``router`` → ``service`` → ``repository``) → ``deps`` → ``app``/``cli``/``worker``/``seed``.
 A domain's own modules are private to it, except its ``service`` (how other code calls it),
-its ``schemas`` (the types that service takes and returns) and its routers and ``tasks``/``mails``
-(which the entry points register).
+its ``schemas`` (the types that service takes and returns) and its routers, ``pages`` and
+``tasks``/``mails`` (which the entry points register).
 """
 
 from __future__ import annotations
@@ -44,7 +44,14 @@ SHARED_LAYERS = {
     "mail": {"core", "models", "db", "mail"},
 }
 PUBLIC_MODULES = {"service", "schemas"}
-ENTRY_MODULES = {"router", "admin_router", "tasks", "mails"}  # registered by app/worker/mail
+ENTRY_MODULES = {
+    "router",
+    "admin_router",
+    "pages",
+    "tasks",
+    "mails",
+}  # registered by app/worker/mail
+ROUTERS = {"router", "admin_router", "pages"}
 ENTRY_POINTS = {"app", "cli", "worker", "seed"}
 STATE_READERS = {"app.py", "deps.py"}
 
@@ -123,7 +130,7 @@ def check_import(module: Module, line: int, parts: tuple[str, ...]) -> Iterator[
         return
     leaf = target[1]
     if leaf == "repository":
-        if "router" in module.leaf:
+        if module.leaf in ROUTERS:
             yield Violation(module.path, line, "router-repository", f"imports {shown}")
         if module.domain != top:
             yield Violation(module.path, line, "foreign-repository", f"imports {shown}")

@@ -15,6 +15,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import RedirectResponse, Response
 
 from dreamer import __version__
+from dreamer.auth.pages import router as auth_pages
 from dreamer.auth.router import router as auth_router
 from dreamer.auth.service import AuthEnv, passwords_for
 from dreamer.bookings.admin_router import router as admin_availability_router
@@ -31,6 +32,7 @@ from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import Database
 from dreamer.leads.router import contact_router
 from dreamer.leads.router import router as leads_router
+from dreamer.newsletter.pages import router as newsletter_pages
 from dreamer.newsletter.router import router as newsletter_router
 from dreamer.users.admin_router import router as admin_users_router
 from dreamer.users.router import router as users_router
@@ -190,6 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     app.include_router(_api_router())
     app.include_router(_ops_router())
+    app.include_router(auth_pages)  # the pages mailed links open
+    app.include_router(newsletter_pages)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

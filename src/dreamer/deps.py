@@ -23,6 +23,7 @@ from dreamer.core.config import Settings
 from dreamer.core.cookies import ACCESS_COOKIE, check_csrf
 from dreamer.core.errors import Forbidden, Unauthorized
 from dreamer.core.http import ClientInfo
+from dreamer.core.pages import FormGuard
 from dreamer.core.security import InvalidToken, decode_access_token
 from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import ANONYMOUS, Database, RequestContext
@@ -96,14 +97,7 @@ async def get_context(
     _docs: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_docs)] = None,
 ) -> RequestContext:
     """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
-    client: ClientInfo = request.state.client
-    anonymous = RequestContext(
-        role=ANONYMOUS,
-        visitor_id=client.visitor_id,
-        ip=client.ip,
-        user_agent=client.user_agent,
-        request_id=client.request_id,
-    )
+    anonymous = get_anonymous_context(request)
     found = _bearer(request)
     if found is None:
         return anonymous
@@ -124,6 +118,22 @@ async def get_context(
 Context = Annotated[RequestContext, Depends(get_context)]
 
 
+def get_anonymous_context(request: Request) -> RequestContext:
+    """The caller as an anonymous visitor, whatever credentials it sends: for the pages that
+    mailed links open, where the link's token is the only authority."""
+    client: ClientInfo = request.state.client
+    return RequestContext(
+        role=ANONYMOUS,
+        visitor_id=client.visitor_id,
+        ip=client.ip,
+        user_agent=client.user_agent,
+        request_id=client.request_id,
+    )
+
+
+AnonymousContext = Annotated[RequestContext, Depends(get_anonymous_context)]
+
+
 async def _transaction(db: DatabaseDep, ctx: Context) -> AsyncIterator[AsyncSession]:
     async with db.transaction(ctx) as session:
         yield session
@@ -134,11 +144,37 @@ async def _auth_transaction(db: AuthDatabaseDep, ctx: Context) -> AsyncIterator[
         yield session
 
 
+async def _anonymous_transaction(
+    db: DatabaseDep, ctx: AnonymousContext
+) -> AsyncIterator[AsyncSession]:
+    async with db.transaction(ctx) as session:
+        yield session
+
+
+async def _anonymous_auth_transaction(
+    db: AuthDatabaseDep, ctx: AnonymousContext
+) -> AsyncIterator[AsyncSession]:
+    async with db.transaction(ctx) as session:
+        yield session
+
+
 # scope="function": the transaction commits (or rolls back) before the response is sent, so a
 # failed commit becomes an error response rather than hiding behind a 200.
 DbSession = Annotated[AsyncSession, Depends(_transaction, scope="function")]
 # The same, as dreamer_auth: only the auth routes that read or write credentials use it.
 AuthSession = Annotated[AsyncSession, Depends(_auth_transaction, scope="function")]
+# The two as an anonymous visitor (see get_anonymous_context).
+AnonymousSession = Annotated[AsyncSession, Depends(_anonymous_transaction, scope="function")]
+AnonymousAuthSession = Annotated[
+    AsyncSession, Depends(_anonymous_auth_transaction, scope="function")
+]
+
+
+def _form_guard(settings: SettingsDep, key: SigningKeyDep) -> FormGuard:
+    return FormGuard(key, secure=settings.cookie_secure)
+
+
+FormGuardDep = Annotated[FormGuard, Depends(_form_guard)]
 
 
 async def require_user(ctx: Context) -> RequestContext:

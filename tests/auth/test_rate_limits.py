@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncpg
-import pytest
 import httpx
+import pytest
 
 from dreamer.core.config import Settings
 from tests.factories import make_account

@@ -41,9 +41,38 @@ def test_production_with_proper_settings() -> None:
         secret_key="s" * 40,
         database_url="postgresql://x@/y",
         database_auth_url="postgresql://a@/y",
+        public_url="https://api.dreamer.example/",
     )
     assert settings.resolved_secret_key() == "s" * 40
     assert not settings.embedded
+    assert settings.public_url == settings.links_url == "https://api.dreamer.example"
+
+
+def test_production_needs_the_public_url() -> None:
+    with pytest.raises(ValueError, match="PUBLIC_URL"):
+        Settings(
+            dreamer_env="production",
+            secret_key="s" * 40,
+            database_url="postgresql://x@/y",
+            database_auth_url="postgresql://a@/y",
+        )
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("127.0.0.1", 8101, "http://127.0.0.1:8101"),
+        ("0.0.0.0", 9000, "http://127.0.0.1:9000"),  # noqa: S104
+        ("::", 8000, "http://[::1]:8000"),
+        ("::1", 8000, "http://[::1]:8000"),
+        ("dreamer.local", 80, "http://dreamer.local:80"),
+    ],
+)
+def test_the_development_public_url_follows_host_and_port(host: str, port: int, url: str) -> None:
+    settings = Settings(host=host, port=port)
+    assert settings.public_url == settings.links_url == url
+    pages = Settings(host=host, port=port, mail_links_url="https://www.dreamer.example/")
+    assert pages.links_url == "https://www.dreamer.example"
 
 
 def test_lists_come_from_comma_separated_env(monkeypatch: pytest.MonkeyPatch) -> None:

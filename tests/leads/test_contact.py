@@ -8,7 +8,6 @@ import asyncpg
 import httpx
 
 from dreamer.core.config import Settings
-
 from tests.factories import Account, make_account
 from tests.harness import MailSink
 
@@ -157,7 +156,7 @@ async def test_corrections_cost_less_than_submissions(
 ) -> None:
     burst = int(settings.rate_limit_contact_ip.split("/")[0])
     # four refused forms (a blank message, a mistyped address ...) cost one accepted one
-    for n in range(2 * burst):
+    for _ in range(2 * burst):
         assert await _send(client, "203.0.113.5", email="typo@", message=" ") == 422
     accepted = [
         await _send(client, "203.0.113.5", email=f"p{n}@example.com") for n in range(burst // 2)

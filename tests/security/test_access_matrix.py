@@ -531,6 +531,12 @@ MATRIX |= {
     ("GET", "/api/v1/newsletter/stats"): (plain("GET", "/api/v1/newsletter/stats"), staff(200)),
     ("POST", "/api/v1/newsletter/import"): (plain("POST", "/api/v1/newsletter/import"), staff(422)),
 }
+# The pages mailed links open: shown to anyone; their forms need the page's own cookie.
+for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):
+    MATRIX[("GET", _page)] = (plain("GET", f"{_page}?token=" + "q" * 43), everyone(200))
+    MATRIX[("POST", _page)] = (plain("POST", _page, {"token": "q" * 43}), everyone(403))
+MATRIX[("GET", "/forgot-password")] = (plain("GET", "/forgot-password"), everyone(200))
+MATRIX[("POST", "/forgot-password")] = (plain("POST", "/forgot-password"), everyone(403))
 # Not API routes: documentation pages and the permanent redirect of old paths.
 UNLISTED = {
     ("GET", "/docs"),

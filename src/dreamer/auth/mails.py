@@ -18,10 +18,6 @@ from dreamer.mail.registry import MailContext, QueuedMail, provides
 from dreamer.models import User
 
 
-def _front(settings: Settings) -> str:
-    return settings.frontend_url.rstrip("/")
-
-
 @dataclass(frozen=True)
 class LinkMail:
     """A mail whose link carries a token kept only as a digest in ``column``."""
@@ -49,7 +45,7 @@ async def _mail_link(
         {link.expires: clock.now() + timedelta(seconds=link.ttl(settings))},
         only_if=link.only_if,
     )
-    return f"{_front(settings)}{link.path}?token={token}" if token else None
+    return f"{settings.links_url}{link.path}?token={token}" if token else None
 
 
 VERIFY = LinkMail(
@@ -91,4 +87,4 @@ async def password_reset(
 async def password_changed(
     session: AsyncSession, settings: Settings, mail: QueuedMail
 ) -> MailContext | None:
-    return MailContext({"reset_link": f"{_front(settings)}/forgot-password"})
+    return MailContext({"reset_link": f"{settings.links_url}/forgot-password"})

@@ -63,7 +63,6 @@ from dreamer.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-RESET_MESSAGE = "If an account exists for this address, a reset link is on its way."
 RESEND_MESSAGE = "If this address has an unverified account, a new link is on its way."
 
 
@@ -230,7 +229,7 @@ async def password_reset(body: EmailIn, db: AuthSession) -> JSONResponse:
     """Mail a single-use reset link (valid 1 hour). The answer never reveals whether the
     address has an account."""
     await service.request_password_reset(db, body.email)
-    return ok({"message": RESET_MESSAGE})
+    return ok({"message": service.RESET_MESSAGE})
 
 
 @router.post("/password-reset/confirm", response_model=Envelope[MessageOut])

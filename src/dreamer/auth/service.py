@@ -230,6 +230,9 @@ async def revoke_session(session: AsyncSession, ctx: RequestContext, session_id:
     )
 
 
+RESET_MESSAGE = "If an account exists for this address, a reset link is on its way."
+
+
 async def request_password_reset(session: AsyncSession, email: str) -> None:
     """Queue a reset mail when the account exists; the caller cannot tell either way, not even
     by the time the answer takes (one database round trip in both cases)."""

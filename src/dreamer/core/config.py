@@ -108,7 +108,11 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Dreamer AI Solutions <no-reply@localhost>"
     frontend_url: str = "http://localhost:3000"
-    public_url: str = "http://127.0.0.1:8000"
+    # Where this API is reachable from outside; unset (development), http://HOST:PORT.
+    public_url: str = ""
+    # The pages mailed links open (/verify-email, /reset-password, /forgot-password,
+    # /newsletter/confirm); unset, the API's own pages at PUBLIC_URL.
+    mail_links_url: str | None = None
     newsletter_consent_version: str = "2026-11"
     run_worker: bool = True
 
@@ -151,7 +155,19 @@ class Settings(BaseSettings):
                 raise ConfigError("DATABASE_URL must be set in production")
             if self.database_auth_url is None:
                 raise ConfigError("DATABASE_AUTH_URL must be set in production")
+            if not self.public_url:
+                raise ConfigError("PUBLIC_URL must be set in production (mailed links use it)")
+        if not self.public_url:
+            self.public_url = _local_url(self.host, self.port)
+        self.public_url = self.public_url.rstrip("/")
+        if self.mail_links_url is not None:
+            self.mail_links_url = self.mail_links_url.rstrip("/") or None
         return self
+
+    @property
+    def links_url(self) -> str:
+        """The base of the links in mails: MAIL_LINKS_URL, else this API's own pages."""
+        return self.mail_links_url or self.public_url
 
     @property
     def embedded(self) -> bool:
@@ -163,6 +179,17 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         return _development_secret(self.dreamer_home)
+
+
+def _local_url(host: str, port: int) -> str:
+    """The development address of this service: a wildcard host means this machine."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 (a comparison, not a bind)
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "[::1]"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def parse_rate(value: str) -> tuple[int, int]:

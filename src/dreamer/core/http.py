@@ -135,8 +135,12 @@ class RequestInfoMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + extra_headers
+                own = list(message.get("headers", []))
+                named = {name.lower() for name, _ in own}
+                # a response that sets one of these itself (a page's stricter policy) keeps it
+                message["headers"] = own + [
+                    h for h in extra_headers if h[0] not in named or h[0] == b"set-cookie"
+                ]
             await send(message)
 
         # CSV imports (paths ending in /import) may be larger than any other body.

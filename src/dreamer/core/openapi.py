@@ -66,8 +66,9 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            responses.pop("422", None)
-            statuses = PROBLEM_STATUSES if path.startswith("/api/") else {503: "Not ready"}
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                del responses["422"]  # FastAPI's own; ours is a problem (or a page)
+            statuses = PROBLEM_STATUSES if path.startswith("/api/") else {503: "Not available"}
             for status, description in statuses.items():
                 responses.setdefault(str(status), _problem_response(description))
     return schema

@@ -2,8 +2,9 @@
 
 A limit ``"N/seconds"`` is a token bucket: a burst of N hits, refilled at N per that many
 seconds, so there is no window edge to lock someone out for a whole window or to let twice N
-through. A hit may cost less than one (a form refused as invalid, say). Each hit runs in a short transaction of its own: a request that is refused, or that fails and
-rolls back, still counts.
+through. A hit may cost less than one (a form refused as invalid, say). Each hit runs in a
+short transaction of its own: a request that is refused, or that fails and rolls back, still
+counts.
 """
 
 from __future__ import annotations

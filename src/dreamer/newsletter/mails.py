@@ -25,7 +25,7 @@ async def subscription_mail(
     if subscription is None:
         return None
     unsubscribe = signing.unsubscribe_token(settings.resolved_secret_key(), subscription.email)
-    api = settings.public_url.rstrip("/")
+    api = settings.public_url
     unsubscribe_url = f"{api}/api/v1/newsletter/unsubscribe?token={unsubscribe}"
     variables: dict[str, object] = {"unsubscribe_link": unsubscribe_url}
     headers = {
@@ -39,6 +39,6 @@ async def subscription_mail(
         token = new_token(32)
         subscription.confirmation_token = token_digest(token)
         subscription.confirmation_expires = clock.now() + CONFIRMATION_TTL
-        link = f"{settings.frontend_url.rstrip('/')}/newsletter/confirm?token={token}"
+        link = f"{settings.links_url}/newsletter/confirm?token={token}"
         variables["link"] = link
     return MailContext(variables, headers, link=link)

@@ -7,7 +7,7 @@ Create Date: 2026-12-01 15:00
 A fixed window lets twice the limit through around a window boundary and locks a caller out
 for the rest of the window however the window began. A bucket (the generic cell rate
 algorithm) needs one timestamp per key: the moment it has drained completely. A hit of cost
-``c`` moves that moment ``c × window ÷ limit`` later and is refused when it would lie more
+``c`` moves that moment ``c * window / limit`` later and is refused when it would lie more
 than a window ahead. The counters are ephemeral, so the old rows are dropped.
 ``rate_limit_hit`` gains the cost, which makes it a new function: the old one is dropped here
 and ``db/sql/core.sql`` defines the new one.
