@@ -183,9 +183,11 @@ class MailSink:
 
 
 @contextmanager
-def run_server(settings: Settings, **overrides: str) -> Iterator[str]:
+def run_server(settings: Settings, *, cli: bool = False, **overrides: str) -> Iterator[str]:
     """The app under ``uvicorn`` with two worker processes on 127.0.0.1 (its base URL), on the
-    database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…)."""
+    database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…).
+    With ``cli``, started as ``dreamer serve --port …`` is (with its mail worker, unless
+    ``RUN_WORKER=false``)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -206,22 +208,14 @@ def run_server(settings: Settings, **overrides: str) -> Iterator[str]:
     env.update(overrides)
     log = settings.dreamer_home / "server.log"
     with open(log, "wb") as output:
+        command = (
+            [sys.executable, "-m", "dreamer.cli", "serve", "--port", str(port), "--no-migrate"]
+            if cli
+            else [sys.executable, "-m", "uvicorn", "dreamer.app:create_app", "--factory"]
+            + ["--port", str(port), "--log-level", "warning"]
+        )
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "dreamer.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-                "--log-level",
-                "warning",
-            ],
+            [*command, "--host", "127.0.0.1", "--workers", "2"],
             env=env,
             stdout=output,
             stderr=output,

@@ -75,6 +75,13 @@ def serve(
 
     from dreamer.core.logging import configure_logging
 
+    # The options become the environment, so the settings derived from HOST/PORT (PUBLIC_URL)
+    # and the child processes (uvicorn's workers, the mail worker) agree with them.
+    if host is not None:
+        os.environ["HOST"] = host
+    if port is not None:
+        os.environ["PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
     configure_logging(settings.log_level)
     try:
@@ -98,7 +105,7 @@ def serve(
             os.environ["DATABASE_WORKER_URL"] = target.worker_url
         os.environ["SECRET_KEY"] = settings.resolved_secret_key()
         get_settings.cache_clear()  # an in-process worker (WORKERS=1) must see them too
-        bind_host, bind_port = host or settings.host, port or settings.port
+        bind_host, bind_port = settings.host, settings.port
         shown_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::") else bind_host  # noqa: S104
         worker = _spawn_worker() if settings.run_worker and target.worker_url else None
         supervisor = _supervise(target, worker)

@@ -103,3 +103,33 @@ async def test_staff_opt_in_to_receive_leads(
     assert refused.status_code == 422
     await client.post("/api/v1/contact", json={"name": "L", "email": "l@example.com"})
     assert await owner_conn.fetchval("select assigned_to from leads") == admin.id
+
+
+async def test_an_upgrade_to_client_keeps_the_session_every_other_change_ends_it(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    visitor = await make_account(client, owner_conn, "up@example.com", role="visitor")
+    profile = "/api/v1/users/profile"
+    await owner_conn.execute("update users set role = 'client' where id = $1", visitor.id)
+    assert (await client.get(profile, headers=visitor.auth)).status_code == 200
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refreshToken": visitor.refresh})
+    assert refreshed.status_code == 200
+    as_client = {"Authorization": f"Bearer {refreshed.json()['token']}"}
+    assert (await client.get(profile, headers=as_client)).status_code == 200
+    # a downgrade applies at once (the first token carried visitor, so it still fits)
+    await owner_conn.execute("update users set role = 'visitor' where id = $1", visitor.id)
+    assert (await client.get(profile, headers=as_client)).status_code == 401
+    assert (await client.get(profile, headers=visitor.auth)).status_code == 200
+    # a staff role granted ends the session too (it must be signed in or refreshed as staff)
+    again = await client.post(
+        "/api/v1/auth/refresh", json={"refreshToken": refreshed.json()["data"]["refreshToken"]}
+    )
+    assert again.status_code == 200
+    fresh = {"Authorization": f"Bearer {again.json()['token']}"}
+    await owner_conn.execute("update users set role = 'admin' where id = $1", visitor.id)
+    assert (await client.get(profile, headers=fresh)).status_code == 401
+    # and a suspension ends even an otherwise valid session
+    await owner_conn.execute("update users set role = 'visitor' where id = $1", visitor.id)
+    assert (await client.get(profile, headers=fresh)).status_code == 200
+    await owner_conn.execute("update users set status = 'suspended' where id = $1", visitor.id)
+    assert (await client.get(profile, headers=fresh)).status_code == 401

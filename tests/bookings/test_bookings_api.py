@@ -289,3 +289,22 @@ async def test_staff_list_filters(
         await client.get("/api/v1/bookings", params={"from": "2027-03-25T00:00:00Z"}, headers=staff)
     ).json()
     assert len(ranged["data"]) == 1
+
+
+async def test_the_promotion_to_client_keeps_the_session(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection
+) -> None:
+    """(Refreshing, downgrades and suspensions: tests/auth/test_admin_users.py.)"""
+    people = await _people(client, owner_conn)
+    visitor = people["a"]
+    booking = (await book(client, visitor.auth)).json()["data"]
+    link = {"meetingLink": "https://meet.example.com/abc"}
+    confirmed = await client.post(
+        f"/api/v1/bookings/{booking['id']}/confirm", json=link, headers=people["admin"].auth
+    )
+    assert confirmed.status_code == 200
+    # the visitor's token still works, as the visitor it carries, until it is refreshed
+    profile = await client.get("/api/v1/users/profile", headers=visitor.auth)
+    assert profile.status_code == 200 and profile.json()["data"]["role"] == "client"
+    mine = await client.get("/api/v1/bookings", headers=visitor.auth)
+    assert mine.status_code == 200 and len(mine.json()["data"]) == 1

@@ -147,7 +147,11 @@ BEGIN
         SELECT 1 FROM users u JOIN user_sessions s ON s.user_id = u.id
         WHERE u.id = p_user_id AND s.id = p_session_id
           AND s.revoked_at IS NULL AND s.expires_at > now()
-          AND u.role::text = p_role AND u.status IN ('active', 'pending_verification')
+          AND u.status IN ('active', 'pending_verification')
+          -- the token's role, or a visitor since promoted to client (booking, buying): that
+          -- upgrade keeps the session, which acts as the visitor it was until it refreshes.
+          -- Every other change (a downgrade, a staff role granted or taken) ends it at once.
+          AND (u.role::text = p_role OR (p_role = 'visitor' AND u.role = 'client'))
     ) THEN
         RETURN false;
     END IF;
