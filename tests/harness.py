@@ -211,8 +211,17 @@ def run_server(settings: Settings, *, cli: bool = False, **overrides: str) -> It
         command = (
             [sys.executable, "-m", "dreamer.cli", "serve", "--port", str(port), "--no-migrate"]
             if cli
-            else [sys.executable, "-m", "uvicorn", "dreamer.app:create_app", "--factory"]
-            + ["--port", str(port), "--log-level", "warning"]
+            else [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "dreamer.app:create_app",
+                "--factory",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ]
         )
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--workers", "2"],

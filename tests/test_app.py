@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -130,8 +131,22 @@ async def test_cors_preflight_for_the_website_origin(client: httpx.AsyncClient) 
     assert "access-control-allow-origin" not in evil.headers
 
 
-async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/docs")).status_code == 200
+async def test_openapi_docs_are_served_from_the_package(client: httpx.AsyncClient) -> None:
+    """/docs needs no network: every script, style and icon it loads is ours (the browser
+    test renders it with every other host unreachable)."""
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    loaded = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert loaded and all(url.startswith("/docs/assets/") for url in loaded), loaded
+    assert "https://" not in docs.text and "http://" not in docs.text
+    media = {".png": "image/png", ".css": "text/css", ".js": "text/javascript"}
+    for url in loaded:
+        asset = await client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 500
+        kind = "." + url.split("?")[0].rpartition(".")[2]
+        assert asset.headers["content-type"].startswith(media[kind]), url
+    assert (await client.get("/docs/oauth2-redirect")).status_code == 200
+    assert (await client.get("/redoc")).status_code == 404  # it would need a CDN
     schema = (await client.get("/openapi.json")).json()
     assert "/api/v1/services" in schema["paths"]
 

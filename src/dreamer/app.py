@@ -22,6 +22,7 @@ from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
+from dreamer.core.docs import install_docs
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
 from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
@@ -170,6 +171,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         default_response_class=JSONResponse,
+        docs_url=None,  # served from the package by install_docs: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.secret_key = settings.resolved_secret_key()
@@ -190,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     app.include_router(_api_router())
     app.include_router(_ops_router())
     app.include_router(auth_pages)  # the pages mailed links open

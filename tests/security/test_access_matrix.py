@@ -541,7 +541,6 @@ MATRIX[("POST", "/forgot-password")] = (plain("POST", "/forgot-password"), every
 UNLISTED = {
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
-    ("GET", "/redoc"),
     ("GET", "/openapi.json"),
 }
 
