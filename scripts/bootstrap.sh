@@ -13,6 +13,13 @@ LOCK=requirements/$LEVEL.lock
 STAMP=$VENV/.installed-$LEVEL
 
 [ -f "$LOCK" ] || { echo "no such lock: $LOCK" >&2; exit 1; }
+# The browser tests (tests/browser) drive Debian's chromium through Playwright; Playwright's own
+# browser download is never used. As root with apt we add it; otherwise those tests say how.
+if [ "$LEVEL" = dev ] && [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] \
+   && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the browser tests" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 if [ -f "$STAMP" ] && [ "$STAMP" -nt pyproject.toml ] && [ "$STAMP" -nt "$LOCK" ]; then
   exit 0
 fi

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,12 +182,20 @@ class MailSink:
         return self.url(address, path).rpartition("=")[2]
 
 
-@contextmanager
-def run_server(settings: Settings, *, cli: bool = False, **overrides: str) -> Iterator[str]:
+def run_server(settings: Settings, **overrides: str) -> AbstractContextManager[str]:
     """The app under ``uvicorn`` with two worker processes on 127.0.0.1 (its base URL), on the
-    database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…).
-    With ``cli``, started as ``dreamer serve --port …`` is (with its mail worker, unless
-    ``RUN_WORKER=false``)."""
+    database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…)."""
+    return _server(settings, False, overrides)
+
+
+def run_dreamer_serve(settings: Settings, **overrides: str) -> AbstractContextManager[str]:
+    """The same, started as ``dreamer serve --port …`` is: with its mail worker (unless
+    ``RUN_WORKER=false``) and the settings it derives from the port."""
+    return _server(settings, True, overrides)
+
+
+@contextmanager
+def _server(settings: Settings, cli: bool, overrides: dict[str, str]) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])

@@ -7,12 +7,12 @@ import time
 import httpx
 
 from dreamer.core.config import Settings
-from tests.harness import MailSink, run_server
+from tests.harness import MailSink, run_dreamer_serve
 
 
 def test_mailed_links_follow_the_port_of_dreamer_serve(settings: Settings, mail: MailSink) -> None:
     assert settings.smtp_url
-    with run_server(settings, cli=True, SMTP_URL=settings.smtp_url, RUN_WORKER="true") as base:
+    with run_dreamer_serve(settings, SMTP_URL=settings.smtp_url, RUN_WORKER="true") as base:
         assert not base.endswith(":8000")
         response = httpx.post(
             f"{base}/api/v1/newsletter/subscribe", json={"email": "port@example.com"}
