@@ -285,7 +285,7 @@ def seed(
 
 @db_app.command("start")
 def db_start() -> None:
-    """Start the embedded server in the background (until ``dreamer db stop``)."""
+    """Start the embedded server in the background (until "dreamer db stop")."""
     settings = get_settings()
     target = start_embedded(settings, detached=True)
     typer.echo(f"running: {redact(target.app_url)}")

@@ -34,7 +34,8 @@ from dreamer.deps import (
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
-LinkToken = Annotated[str | None, Query(max_length=512)]
+# unconstrained: a mangled link gets the page that says so, not a 422 problem
+LinkToken = Annotated[str | None, Query()]
 RULES = (
     f"At least {passwords.MIN_LENGTH} characters (a passphrase of a few words is best), "
     "not one of the 5,000 most common passwords, and not your e-mail address."

@@ -30,7 +30,7 @@ async def confirm_page(
     request: Request,
     guard: FormGuardDep,
     settings: SettingsDep,
-    token: Annotated[str | None, Query(max_length=512)] = None,
+    token: Annotated[str | None, Query()] = None,  # any length: usable_token() judges
 ) -> HTMLResponse:
     """The confirmation link's page."""
     site = (settings.frontend_url, "Go to the website")
