@@ -26,6 +26,8 @@ format: setup
 	$(BIN)/ruff format src tests bench scripts
 
 bench: setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk for make bench" >&2; exit 1; }
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.leads
 

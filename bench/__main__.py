@@ -1,23 +1,23 @@
-"""Throughput of the API's read path, as ratios against baselines measured in the same run.
+"""Throughput of the API's request path, as ratios to a baseline measured in the same run.
 
-Starts ``dreamer serve`` on a throwaway embedded database (in a temporary DREAMER_HOME), then
-loads three endpoints for the same duration with the same concurrency:
+Starts ``dreamer serve`` on a throwaway embedded database (a temporary DREAMER_HOME, seeded with
+the demo data) and, on the same database, the baseline in ``bench/baseline.py`` (bare ASGI +
+asyncpg, the same SQL and JSON, no framework, no RLS), both under uvicorn with the same number
+of workers. Each scenario is loaded with ``wrk`` on both, alternating, for ``--rounds`` rounds;
+the best round of each counts (the machine is shared: the best is the least disturbed). Prints
+requests/s, p50, p99, errors and the ratio to the baseline, and writes the figures as JSON to
+``bench/results/``.
 
-- ``/healthz``: the HTTP stack without the database (the ceiling of this machine right now);
-- ``/api/v1/services/{slug}``: one row through router → service → repository under RLS;
-- ``/api/v1/services``: the paginated list (two queries).
-
-Load comes from ``wrk`` when installed (``apt-get install wrk``), else from a small asyncio
-client in this process (which then competes for the same cores; the ratios remain comparable
-within a run, not across tools). Usage: ``make bench`` or
-``python -m bench [--seconds 10] [--connections 32] [--workers 2]``.
+Usage: ``make bench`` (installs wrk when run as root) or
+``python -m bench [--seconds 6] [--connections 32] [--workers 2] [--rounds 2]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -25,8 +25,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+
+RESULTS = Path(__file__).parent / "results"
+SLUG = "ai-strategy-consultation"
+# (name, Dreamer path, baseline path, target ratio to the baseline or None)
+SCENARIOS = [
+    ("healthz (no database)", "/healthz", "/healthz", 0.8),
+    ("service by slug", f"/api/v1/services/{SLUG}", f"/api/v1/services/{SLUG}", None),
+    ("service list", "/api/v1/services", "/api/v1/services", None),
+]
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
 
 
 def _free_port() -> int:
@@ -35,103 +57,148 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_ready(base: str, timeout: float = 120) -> None:
+def _wait_ready(url: str, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise SystemExit("the service did not become ready")
+    raise SystemExit(f"{url} did not become ready")
 
 
-def _wrk(url: str, seconds: int, connections: int) -> float:
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, seconds: int, connections: int) -> Load:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    if rate is None or p50 is None or p99 is None:
         raise SystemExit(f"cannot read wrk output:\n{out}")
-    return float(match.group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Load(float(rate.group(1)), _ms(*p50.groups()), _ms(*p99.groups()), errors)
 
 
-async def _python_load(url: str, seconds: int, connections: int) -> float:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    done = 0
-    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
-        deadline = time.monotonic() + seconds
-
-        async def worker() -> None:
-            nonlocal done
-            while time.monotonic() < deadline:
-                response = await client.get(url)
-                if response.status_code == 200:
-                    done += 1
-
-        started = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        return done / (time.monotonic() - started)
-
-
-def measure(url: str, seconds: int, connections: int) -> float:
-    if shutil.which("wrk"):
-        return _wrk(url, seconds, connections)
-    return asyncio.run(_python_load(url, seconds, connections))
+@contextmanager
+def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[None]:
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
+    try:
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: `make bench` installs it as root (apt-get install wrk)")
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    dreamer_port, baseline_port = _free_port(), _free_port()
+    dreamer, baseline = f"http://127.0.0.1:{dreamer_port}", f"http://127.0.0.1:{baseline_port}"
     with tempfile.TemporaryDirectory(prefix="dreamer-bench-") as home:
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_OWNER_URL")
-        }
-        env.update(
-            DREAMER_HOME=home, PORT=str(port), WORKERS=str(args.workers), LOG_LEVEL="WARNING"
-        )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dreamer.cli", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_ready(base)
-            tool = "wrk" if shutil.which("wrk") else "python asyncio client"
-            print(
-                f"load: {tool}, {args.connections} connections, {args.seconds}s each, "
-                f"{args.workers} workers"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+        env.update(DREAMER_HOME=home, WORKERS=str(args.workers), LOG_LEVEL="WARNING")
+        env.update(RUN_WORKER="false", PORT=str(dreamer_port))
+        serve = [sys.executable, "-m", "dreamer.cli", "serve"]
+        with _process(serve, env, Path(home) / "dreamer.log"):
+            _wait_ready(f"{dreamer}/readyz")
+            owner_url = (
+                subprocess.run(
+                    [sys.executable, "-m", "dreamer.cli", "db", "url", "--owner"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
             )
-            measure(f"{base}/api/v1/services", 2, args.connections)  # warm-up
-            results = {
-                "healthz (baseline, no DB)": measure(
-                    f"{base}/healthz", args.seconds, args.connections
-                ),
-                "GET /services/{slug}": measure(
-                    f"{base}/api/v1/services/ai-strategy-consultation",
-                    args.seconds,
-                    args.connections,
-                ),
-                "GET /services": measure(f"{base}/api/v1/services", args.seconds, args.connections),
+            base_env = dict(env, BASELINE_DATABASE_URL=owner_url)
+            uvicorn = [sys.executable, "-m", "uvicorn", "bench.baseline:app"]
+            uvicorn += ["--port", str(baseline_port), "--workers", str(args.workers)]
+            uvicorn += ["--log-level", "warning", "--no-server-header"]
+            with _process(uvicorn, base_env, Path(home) / "baseline.log"):
+                _wait_ready(f"{baseline}/healthz")
+                results = _run(args, dreamer, baseline)
+    _report(args, results)
+
+
+def _run(args: argparse.Namespace, dreamer: str, baseline: str) -> dict[str, dict[str, Load]]:
+    print(
+        f"wrk: {args.connections} connections, {args.seconds}s, best of {args.rounds} rounds;"
+        f" {args.workers} workers each; {os.cpu_count()} cores shared with the load generator"
+    )
+    for path in ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz"):  # warm both up
+        wrk(f"{dreamer}{path}", 1, args.connections)
+        wrk(f"{baseline}{path}", 1, args.connections)
+    best: dict[str, dict[str, Load]] = {}
+    for _ in range(args.rounds):
+        for name, ours, theirs, _target in SCENARIOS:
+            for side, url in (("dreamer", f"{dreamer}{ours}"), ("baseline", f"{baseline}{theirs}")):
+                load = wrk(url, args.seconds, args.connections)
+                kept = best.setdefault(name, {}).get(side)
+                if kept is None or load.requests_per_second > kept.requests_per_second:
+                    best[name][side] = load
+    return best
+
+
+def _report(args: argparse.Namespace, results: dict[str, dict[str, Load]]) -> None:
+    header = f"{'scenario':24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+    print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>7}")
+    rows = []
+    for name, _ours, _theirs, target in SCENARIOS:
+        ours, theirs = results[name]["dreamer"], results[name]["baseline"]
+        ratio = ours.requests_per_second / theirs.requests_per_second
+        verdict = "" if target is None else f"≥{target} {'ok' if ratio >= target else 'MISS'}"
+        print(
+            f"{name:24} {ours.requests_per_second:8.0f} {ours.p50_ms:7.2f} {ours.p99_ms:7.2f}"
+            f" {ours.errors:6d} {theirs.requests_per_second:9.0f} {ratio:6.2f} {verdict:>7}"
+        )
+        rows.append(
+            {
+                "scenario": name,
+                "dreamer": asdict(ours),
+                "baseline": asdict(theirs),
+                "ratio": round(ratio, 3),
+                "target": target,
             }
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    baseline = results["healthz (baseline, no DB)"]
-    print(f"{'scenario':32} {'req/s':>10} {'ratio to baseline':>18}")
-    for name, rate in results.items():
-        print(f"{name:32} {rate:10.0f} {rate / baseline:18.2f}")
+        )
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    document = {
+        "date": stamp,
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "settings": vars(args),
+        "results": rows,
+    }
+    path = RESULTS / f"read-path-{stamp}.json"
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
 
 
 if __name__ == "__main__":
