@@ -1,7 +1,7 @@
-"""The baseline of ``make bench``: a bare ASGI app (no framework) on an asyncpg pool, answering
-the same reads with the same SQL and the same JSON shape as Dreamer, but with no middleware, no
-validation, no RLS context and no transaction. Dreamer is measured as a ratio to it, in the same
-run, under the same server and worker count.
+"""The baseline of ``make bench``: bare Starlette (its router and nothing else: no middleware)
+on an asyncpg pool, answering the same reads with the same SQL and the same JSON shape as
+Dreamer, but with no validation, no RLS context and no transaction. Dreamer is measured as a
+ratio to it, in the same run, under the same server and worker count.
 
 Run as ``uvicorn bench.baseline:app --workers 2`` with ``BASELINE_DATABASE_URL`` set (the bench
 passes the owner's URL of its throwaway database).
@@ -10,10 +10,16 @@ passes the owner's URL of its throwaway database).
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 SERVICE_COLUMNS = (
     "id, name, slug, description, features, pricing, duration_minutes, is_active, sort_order,"
@@ -28,7 +34,6 @@ PAGE = (
     " limit $1 offset $2"
 )
 COUNT = "select count(*) from services where is_active"
-HEADERS = [(b"content-type", b"application/json")]
 NOT_FOUND = orjson.dumps({"type": "/problems/not-found", "status": 404})
 
 _pool: asyncpg.Pool | None = None
@@ -50,48 +55,46 @@ def _service(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def _respond(send: Any, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": HEADERS})
-    await send({"type": "http.response.body", "body": body})
+async def healthz(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
 
 
-async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    global _pool
-    if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                _pool = await asyncpg.create_pool(
-                    os.environ["BASELINE_DATABASE_URL"], min_size=2, max_size=10
-                )
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if _pool is not None:
-                    await _pool.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    path: str = scope["path"]
-    if path == "/healthz":
-        await _respond(send, 200, b'{"status":"ok"}')
-        return
+async def services(request: Request) -> Response:
     assert _pool is not None
-    if path == "/api/v1/services":
-        async with _pool.acquire() as conn:
-            rows = await conn.fetch(PAGE, 20, 0)
-            total = await conn.fetchval(COUNT)
-        body = {
-            "success": True,
-            "data": [_service(r) for r in rows],
-            "meta": {"page": 1, "limit": 20, "total": total, "totalPages": -(-total // 20)},
-        }
-        await _respond(send, 200, orjson.dumps(body))
-        return
-    if path.startswith("/api/v1/services/"):
-        async with _pool.acquire() as conn:
-            row = await conn.fetchrow(BY_SLUG, path.rpartition("/")[2])
-        if row is None:
-            await _respond(send, 404, NOT_FOUND)
-        else:
-            await _respond(send, 200, orjson.dumps({"success": True, "data": _service(row)}))
-        return
-    await _respond(send, 404, NOT_FOUND)
+    async with _pool.acquire() as conn:
+        rows = await conn.fetch(PAGE, 20, 0)
+        total = await conn.fetchval(COUNT)
+    body = {
+        "success": True,
+        "data": [_service(r) for r in rows],
+        "meta": {"page": 1, "limit": 20, "total": total, "totalPages": -(-total // 20)},
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+async def service(request: Request) -> Response:
+    assert _pool is not None
+    async with _pool.acquire() as conn:
+        row = await conn.fetchrow(BY_SLUG, request.path_params["slug"])
+    if row is None:
+        return Response(NOT_FOUND, status_code=404, media_type="application/problem+json")
+    body = orjson.dumps({"success": True, "data": _service(row)})
+    return Response(body, media_type="application/json")
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    global _pool
+    _pool = await asyncpg.create_pool(os.environ["BASELINE_DATABASE_URL"], min_size=2, max_size=10)
+    yield
+    await _pool.close()
+
+
+app = Starlette(
+    routes=[
+        Route("/healthz", healthz),
+        Route("/api/v1/services", services),
+        Route("/api/v1/services/{slug}", service),
+    ],
+    lifespan=lifespan,
+)

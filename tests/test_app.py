@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 
+from dreamer.app import create_app
 from dreamer.core.config import Settings
 from dreamer.core.http import VISITOR_COOKIE
 from dreamer.db.migrate import head_revision
+from tests.harness import ClonedDatabase, make_settings
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -171,3 +177,37 @@ async def test_running_service_keeps_partitions_ahead(
                 break
             await asyncio.sleep(0.05)
     assert await owner_conn.fetchval("select to_regclass($1)", newest) is not None
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)  # an included router
+        if inner is not None:
+            yield from _api_routes(inner.routes)
+
+
+def test_every_dependency_is_async(tmp_path: Path) -> None:
+    """FastAPI runs a plain `def` dependency in a worker thread: a hop per request that costs
+    more than the dependency itself. Every one of ours must be `async def`."""
+    app = create_app(make_settings(ClonedDatabase("x", *["postgresql://x@/x"] * 4), tmp_path))
+    sync: set[str] = set()
+    seen = 0
+
+    def walk(dependant: Any) -> None:
+        nonlocal seen
+        for dependency in dependant.dependencies:
+            call = dependency.call
+            seen += 1
+            is_async = inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)
+            if not is_async and not inspect.iscoroutinefunction(type(call).__call__):
+                sync.add(getattr(call, "__qualname__", repr(call)))
+            walk(dependency)
+
+    routes = list(_api_routes(app.routes))
+    assert len(routes) > 50
+    for route in routes:
+        walk(route.dependant)
+        assert inspect.iscoroutinefunction(route.endpoint), route.path
+    assert seen > 100 and sync == set()

@@ -6,13 +6,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp
 
 from dreamer import __version__
 from dreamer.auth.pages import router as auth_pages
@@ -28,6 +33,7 @@ from dreamer.core.http import RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse
+from dreamer.db.cache import PublicCacheMiddleware, PublicReadCache
 from dreamer.db.migrate import head_revision
 from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import Database
@@ -50,15 +56,23 @@ Requests to `/api/<path>` are redirected (308) to `/api/v1/<path>`.
 """
 
 
+# The anonymous reads served from the per-worker cache, with the topic whose changes drop them.
+CACHED_READS = [
+    (rf"{API_PREFIX}/services", "services"),
+    (rf"{API_PREFIX}/services/[^/]+", "services"),
+]
+
+
 def _api_router() -> APIRouter:
+    # FastAPI tries routes in order, one by one: the public hot paths come first.
     api = APIRouter(prefix=API_PREFIX)
+    api.include_router(catalog_router)
+    api.include_router(contact_router)
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(admin_users_router)
-    api.include_router(catalog_router)
     api.include_router(bookings_router)
     api.include_router(admin_availability_router)
-    api.include_router(contact_router)
     api.include_router(leads_router)
     api.include_router(newsletter_router)
     return api
@@ -149,6 +163,34 @@ async def _partition_maintenance(db: Database) -> None:
         await asyncio.sleep(PARTITION_CHECK_SECONDS)
 
 
+class DreamerAPI(FastAPI):
+    """FastAPI with its middleware stack trimmed to what this service uses.
+
+    FastAPI wraps every request in its OpenTelemetry exception hook and its own body-size limit
+    (``core.http`` enforces ours, with problem documents); telemetry is switched off below, so
+    both layers only cost time. What remains: the 500 handler, our middleware, the exception
+    handlers, and the exit stack FastAPI's request handling requires.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        error_handler = None
+        handlers: dict[Any, Any] = {}
+        for key, value in self.exception_handlers.items():
+            if key in (500, Exception):
+                error_handler = value
+            else:
+                handlers[key] = value
+        app: ASGIApp = ExceptionMiddleware(
+            AsyncExitStackMiddleware(self.router), handlers=handlers, debug=self.debug
+        )
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return ServerErrorMiddleware(app, handler=error_handler, debug=self.debug)
+
+
+NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -160,12 +202,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         maintenance = asyncio.create_task(_partition_maintenance(app.state.db))
+        if cache is not None:
+            await cache.start()
         yield
+        if cache is not None:
+            await cache.stop()
         maintenance.cancel()
         await app.state.db.dispose()
         await app.state.auth_db.dispose()
 
-    app = FastAPI(
+    app = DreamerAPI(
+        telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
         title="Dreamer API",
         version=__version__,
         description=DESCRIPTION,
@@ -191,13 +238,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.auth = AuthEnv(
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)
     )
+    cache = PublicReadCache(settings.database_url, CACHED_READS) if settings.public_cache else None
+    app.state.public_cache = cache
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
+    app.include_router(_ops_router())  # its legacy redirect never matches /api/v1/…
     app.include_router(_api_router())
-    app.include_router(_ops_router())
     app.include_router(auth_pages)  # the pages mailed links open
     app.include_router(newsletter_pages)
+    if cache is not None:  # innermost: CORS and the request id still apply to cached answers
+        app.add_middleware(PublicCacheMiddleware, cache=cache)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,6 +1,9 @@
 """FastAPI dependencies shared by every router: who is asking, the request transaction, and the
 process-wide resources (settings, signing key, database, rate limiter) as typed ``Annotated``
 dependencies. This module and ``app.py`` are the only readers of ``request.app.state``.
+
+Every dependency is ``async def``: FastAPI runs a plain ``def`` in a worker thread, a hop that
+costs more than most of them do (``tests/test_app.py`` keeps it so).
 """
 
 from __future__ import annotations
@@ -36,30 +39,30 @@ SigningKey = NewType("SigningKey", str)
 AuthDatabase = NewType("AuthDatabase", Database)
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _signing_key(request: Request) -> SigningKey:
+async def _signing_key(request: Request) -> SigningKey:
     return SigningKey(request.app.state.secret_key)
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def _auth_database(request: Request) -> AuthDatabase:
+async def _auth_database(request: Request) -> AuthDatabase:
     return AuthDatabase(request.app.state.auth_db)
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def _auth_env(request: Request) -> AuthEnv:
+async def _auth_env(request: Request) -> AuthEnv:
     env: AuthEnv = request.app.state.auth
     return env
 
@@ -97,7 +100,7 @@ async def get_context(
     _docs: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_docs)] = None,
 ) -> RequestContext:
     """The caller as RLS will see them: a signed-in user, or an anonymous visitor."""
-    anonymous = get_anonymous_context(request)
+    anonymous = anonymous_context(request)
     found = _bearer(request)
     if found is None:
         return anonymous
@@ -118,7 +121,7 @@ async def get_context(
 Context = Annotated[RequestContext, Depends(get_context)]
 
 
-def get_anonymous_context(request: Request) -> RequestContext:
+def anonymous_context(request: Request) -> RequestContext:
     """The caller as an anonymous visitor, whatever credentials it sends: for the pages that
     mailed links open, where the link's token is the only authority."""
     client: ClientInfo = request.state.client
@@ -129,6 +132,10 @@ def get_anonymous_context(request: Request) -> RequestContext:
         user_agent=client.user_agent,
         request_id=client.request_id,
     )
+
+
+async def get_anonymous_context(request: Request) -> RequestContext:
+    return anonymous_context(request)
 
 
 AnonymousContext = Annotated[RequestContext, Depends(get_anonymous_context)]
@@ -170,7 +177,7 @@ AnonymousAuthSession = Annotated[
 ]
 
 
-def _form_guard(settings: SettingsDep, key: SigningKeyDep) -> FormGuard:
+async def _form_guard(settings: SettingsDep, key: SigningKeyDep) -> FormGuard:
     return FormGuard(key, secure=settings.cookie_secure)
 
 

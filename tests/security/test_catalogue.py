@@ -18,6 +18,7 @@ NOT_ROW_AUDITED = {
     "newsletter_suppressions": "hashes only, written with the audited unsubscribe",
     "schema_definitions": "checksums of db/sql/, written by migrations",
     "app_secrets": "the identity key, written once by a migration",
+    "cache_topics": "versions of cached reads, bumped along with the (audited) change",
 }
 
 

@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_import_bytes: int = Field(default=32 * 1_048_576, ge=1024)
     cookie_secure: bool = False
+    # Anonymous public reads (the service catalogue) from a per-worker cache (dreamer.db.cache).
+    public_cache: bool = True
 
     # Secrets
     secret_key: str | None = None

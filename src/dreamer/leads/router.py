@@ -107,39 +107,40 @@ def _lead(item: Lead) -> dict[str, object]:
     return LeadOut.model_validate(item).model_dump(mode="json")
 
 
-class Filters:
-    """The pipeline's query parameters, shared by the list and the CSV export."""
+async def lead_filter(
+    status: LeadStatus | None = None,
+    source: LeadSource | None = None,
+    assigned_to: Annotated[uuid.UUID | None, Query(alias="assignedTo")] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    min_score: Annotated[int | None, Query(alias="minScore", ge=-100_000, le=100_000)] = None,
+    max_score: Annotated[int | None, Query(alias="maxScore", ge=-100_000, le=100_000)] = None,
+    created_from: Annotated[Moment | None, Query(alias="createdFrom")] = None,
+    created_to: Annotated[Moment | None, Query(alias="createdTo")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
+) -> LeadFilter:
+    """The pipeline's filters from the query string."""
+    return LeadFilter(
+        status=status,
+        source=source.value if source else None,
+        assigned_to=assigned_to,
+        tag=tag,
+        min_score=min_score,
+        max_score=max_score,
+        created_from=created_from,
+        created_to=created_to,
+        search=q,
+    )
 
-    def __init__(
-        self,
-        status: LeadStatus | None = None,
-        source: LeadSource | None = None,
-        assigned_to: Annotated[uuid.UUID | None, Query(alias="assignedTo")] = None,
-        tag: Annotated[str | None, Query(max_length=50)] = None,
-        min_score: Annotated[int | None, Query(alias="minScore", ge=-100_000, le=100_000)] = None,
-        max_score: Annotated[int | None, Query(alias="maxScore", ge=-100_000, le=100_000)] = None,
-        created_from: Annotated[Moment | None, Query(alias="createdFrom")] = None,
-        created_to: Annotated[Moment | None, Query(alias="createdTo")] = None,
-        q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
-    ) -> None:
-        self.value = LeadFilter(
-            status=status,
-            source=source.value if source else None,
-            assigned_to=assigned_to,
-            tag=tag,
-            min_score=min_score,
-            max_score=max_score,
-            created_from=created_from,
-            created_to=created_to,
-            search=q,
-        )
+
+# The pipeline's query parameters, shared by the list and the CSV export.
+Filters = Annotated[LeadFilter, Depends(lead_filter)]
 
 
 @router.get("", response_model=Envelope[list[LeadOut]])
 async def list_leads(
     db: DbSession,
     ctx: Staff,
-    filters: Annotated[Filters, Depends()],
+    filters: Filters,
     sort: Annotated[str, Query(description="createdAt, score or lastActivityAt; - for desc")] = (
         "-createdAt"
     ),
@@ -148,7 +149,7 @@ async def list_leads(
 ) -> JSONResponse:
     """The pipeline with filters and full-text search over name, e-mail, company and message.
     `meta.nextCursor` continues the list."""
-    rows, next_cursor = await service.page(db, filters.value, sort=sort, cursor=cursor, limit=limit)
+    rows, next_cursor = await service.page(db, filters, sort=sort, cursor=cursor, limit=limit)
     return ok(
         [_lead(r) for r in rows],
         cursor_meta(limit, next_cursor),
@@ -165,10 +166,10 @@ async def lead_stats(db: DbSession, ctx: Staff) -> JSONResponse:
     "/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
 )
 async def export_leads(
-    db: DbSession, database: DatabaseDep, ctx: Staff, filters: Annotated[Filters, Depends()]
+    db: DbSession, database: DatabaseDep, ctx: Staff, filters: Filters
 ) -> StreamingResponse:
     """The leads matching the filters as CSV, streamed (formula cells neutralised)."""
-    lines = await service.export_csv(db, database, ctx, filters.value)
+    lines = await service.export_csv(db, database, ctx, filters)
     return StreamingResponse(
         lines, media_type=csvio.MEDIA_TYPE, headers=csvio.content_disposition("leads.csv")
     )

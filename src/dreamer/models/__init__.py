@@ -24,7 +24,13 @@ from dreamer.models.content import CaseStudy, ContentPage, Testimonial
 from dreamer.models.leads import Lead, LeadActivity, LeadScoringRule
 from dreamer.models.logs import AnalyticsEvent, AuditLog
 from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
-from dreamer.models.system import MailOutbox, MailStatus, RateLimit, RefreshTokenHistory
+from dreamer.models.system import (
+    CacheTopic,
+    MailOutbox,
+    MailStatus,
+    RateLimit,
+    RefreshTokenHistory,
+)
 
 metadata = Base.metadata
 
@@ -36,6 +42,7 @@ __all__ = [
     "AvailabilitySettings",
     "Base",
     "BookingStatus",
+    "CacheTopic",
     "CaseStudy",
     "ChatConversation",
     "ChatMessage",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamer.models.base import Base, created_at, jsonb_object, pg_enum, updated_at, uuid_pk
@@ -37,6 +37,16 @@ class RateLimit(Base):
 
     key_hash: Mapped[str] = mapped_column(Text, primary_key=True)
     drained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class CacheTopic(Base):
+    """Versions of what the public-read cache holds (``dreamer.db.cache``), bumped and announced
+    by ``cache_touch()`` whenever a table behind a topic changes."""
+
+    __tablename__ = "cache_topics"
+
+    topic: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
 
 
 class MailStatus(enum.StrEnum):

@@ -31,7 +31,7 @@ PENDING = "Thanks! Please check your inbox to confirm your subscription."
 Token = Annotated[str, Query(min_length=16, max_length=512)]
 
 
-def _env(settings: SettingsDep, key: SigningKeyDep) -> service.Env:
+async def _env(settings: SettingsDep, key: SigningKeyDep) -> service.Env:
     return service.Env.of(settings, key)
 
 

@@ -21,6 +21,10 @@ CREATE TRIGGER services_audit
     AFTER INSERT OR DELETE OR UPDATE ON services
     FOR EACH ROW
     EXECUTE FUNCTION audit_row_change();
+CREATE TRIGGER services_cache_touch
+    AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON services
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION cache_touch('services');
 CREATE TRIGGER services_set_updated_at
     BEFORE UPDATE ON services
     FOR EACH ROW

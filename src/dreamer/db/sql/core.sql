@@ -208,6 +208,26 @@ END $$;
 
 GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer,double precision) TO dreamer_app;
 
+-- The public-read cache's invalidation (dreamer.db.cache): a statement that changes a table
+-- behind cached reads bumps its topic (the trigger's argument) in the same transaction and
+-- announces the new version on channel dreamer_cache; NOTIFY is delivered at commit, so a
+-- worker never drops its copy before the change is visible, and a rolled-back change sends
+-- nothing.
+CREATE OR REPLACE FUNCTION cache_touch() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    touched text := TG_ARGV[0];
+    bumped bigint;
+BEGIN
+    UPDATE cache_topics c SET version = c.version + 1 WHERE c.topic = touched
+    RETURNING c.version INTO bumped;
+    IF bumped IS NULL THEN
+        RAISE EXCEPTION 'unknown cache topic %', touched;
+    END IF;
+    PERFORM pg_notify('dreamer_cache', touched || ':' || bumped);
+    RETURN NULL;
+END $$;
+
 CREATE OR REPLACE FUNCTION email_hash(p_email text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN encode(sha256(convert_to(lower(btrim(p_email)), 'UTF8')), 'hex');
 
@@ -225,6 +245,16 @@ ALTER TABLE schema_definitions FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON schema_definitions TO dreamer_owner
     USING (true)
     WITH CHECK (true);
+
+-- cache_topics: readable by the app (the workers' version check), written by cache_touch()
+ALTER TABLE cache_topics ENABLE ROW LEVEL SECURITY;
+ALTER TABLE cache_topics FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON cache_topics TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON cache_topics FOR SELECT TO dreamer_app
+    USING (true);
+GRANT SELECT ON cache_topics TO dreamer_app;
 
 -- rate_limits
 ALTER TABLE rate_limits ENABLE ROW LEVEL SECURITY;
