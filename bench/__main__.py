@@ -1,7 +1,8 @@
 """Throughput of the API's request path, as ratios to a baseline measured in the same run.
 
 Starts ``dreamer serve`` on a throwaway embedded database (a temporary DREAMER_HOME, seeded with
-the demo data) and, on the same database, the baseline in ``bench/baseline.py`` (bare ASGI +
+the demo data), a second Dreamer on the same database with ``PUBLIC_CACHE=false`` (every read
+goes to PostgreSQL), and the baseline in ``bench/baseline.py`` (bare ASGI +
 asyncpg, the same SQL and JSON, no framework, no RLS), both under uvicorn with the same number
 of workers. Each scenario is loaded with ``wrk`` on both, alternating, for ``--rounds`` rounds;
 the best round of each counts (the machine is shared: the best is the least disturbed). Prints
@@ -35,11 +36,19 @@ import httpx
 
 RESULTS = Path(__file__).parent / "results"
 SLUG = "ai-strategy-consultation"
-# (name, Dreamer path, baseline path, target ratio to the baseline or None)
+# (name, which Dreamer, Dreamer path, baseline path, target ratio to the baseline)
 SCENARIOS = [
-    ("healthz (no database)", "/healthz", "/healthz", 0.8),
-    ("service by slug", f"/api/v1/services/{SLUG}", f"/api/v1/services/{SLUG}", None),
-    ("service list", "/api/v1/services", "/api/v1/services", None),
+    ("healthz (no database)", "cached", "/healthz", "/healthz", 0.8),
+    ("service by slug", "cached", f"/api/v1/services/{SLUG}", f"/api/v1/services/{SLUG}", 1.5),
+    ("service list", "cached", "/api/v1/services", "/api/v1/services", 1.5),
+    (
+        "service by slug, no cache",
+        "uncached",
+        f"/api/v1/services/{SLUG}",
+        f"/api/v1/services/{SLUG}",
+        0.6,
+    ),
+    ("service list, no cache", "uncached", "/api/v1/services", "/api/v1/services", 0.6),
 ]
 
 
@@ -118,48 +127,73 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: `make bench` installs it as root (apt-get install wrk)")
 
-    dreamer_port, baseline_port = _free_port(), _free_port()
-    dreamer, baseline = f"http://127.0.0.1:{dreamer_port}", f"http://127.0.0.1:{baseline_port}"
+    ports = {"cached": _free_port(), "uncached": _free_port(), "baseline": _free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     with tempfile.TemporaryDirectory(prefix="dreamer-bench-") as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
         env.update(DREAMER_HOME=home, WORKERS=str(args.workers), LOG_LEVEL="WARNING")
-        env.update(RUN_WORKER="false", PORT=str(dreamer_port))
+        env.update(RUN_WORKER="false", PORT=str(ports["cached"]))
         serve = [sys.executable, "-m", "dreamer.cli", "serve"]
+        uvicorn = [sys.executable, "-m", "uvicorn", "--workers", str(args.workers)]
+        uvicorn += ["--log-level", "warning", "--no-server-header", "--no-access-log"]
         with _process(serve, env, Path(home) / "dreamer.log"):
-            _wait_ready(f"{dreamer}/readyz")
-            owner_url = (
-                subprocess.run(
-                    [sys.executable, "-m", "dreamer.cli", "db", "url", "--owner"],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                .stdout.strip()
-                .splitlines()[-1]
+            _wait_ready(f"{urls['cached']}/readyz")
+            roles = {role: _role_url(env, role) for role in ("app", "owner", "auth")}
+            uncached_env = dict(
+                env,
+                DATABASE_URL=roles["app"],
+                DATABASE_OWNER_URL=roles["owner"],
+                DATABASE_AUTH_URL=roles["auth"],
+                PUBLIC_CACHE="false",
             )
-            base_env = dict(env, BASELINE_DATABASE_URL=owner_url)
-            uvicorn = [sys.executable, "-m", "uvicorn", "bench.baseline:app"]
-            uvicorn += ["--port", str(baseline_port), "--workers", str(args.workers)]
-            uvicorn += ["--log-level", "warning", "--no-server-header"]
-            with _process(uvicorn, base_env, Path(home) / "baseline.log"):
-                _wait_ready(f"{baseline}/healthz")
-                results = _run(args, dreamer, baseline)
+            uncached = [*uvicorn, "--factory", "dreamer.app:create_app"]
+            baseline = [*uvicorn, "bench.baseline:app"]
+            base_env = dict(env, BASELINE_DATABASE_URL=roles["owner"])
+            with (
+                _process(
+                    [*uncached, "--port", str(ports["uncached"])],
+                    uncached_env,
+                    Path(home) / "uncached.log",
+                ),
+                _process(
+                    [*baseline, "--port", str(ports["baseline"])],
+                    base_env,
+                    Path(home) / "baseline.log",
+                ),
+            ):
+                _wait_ready(f"{urls['uncached']}/readyz")
+                _wait_ready(f"{urls['baseline']}/healthz")
+                results = _run(args, urls)
     _report(args, results)
 
 
-def _run(args: argparse.Namespace, dreamer: str, baseline: str) -> dict[str, dict[str, Load]]:
+def _role_url(env: dict[str, str], role: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "dreamer.cli", "db", "url", "--role", role],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def _run(args: argparse.Namespace, urls: dict[str, str]) -> dict[str, dict[str, Load]]:
     print(
         f"wrk: {args.connections} connections, {args.seconds}s, best of {args.rounds} rounds;"
         f" {args.workers} workers each; {os.cpu_count()} cores shared with the load generator"
     )
-    for path in ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz"):  # warm both up
-        wrk(f"{dreamer}{path}", 1, args.connections)
-        wrk(f"{baseline}{path}", 1, args.connections)
+    for path in ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz"):  # warm all up
+        for url in urls.values():
+            wrk(f"{url}{path}", 1, args.connections)
     best: dict[str, dict[str, Load]] = {}
     for _ in range(args.rounds):
-        for name, ours, theirs, _target in SCENARIOS:
-            for side, url in (("dreamer", f"{dreamer}{ours}"), ("baseline", f"{baseline}{theirs}")):
+        for name, which, ours, theirs, _target in SCENARIOS:
+            pair = (
+                ("dreamer", f"{urls[which]}{ours}"),
+                ("baseline", f"{urls['baseline']}{theirs}"),
+            )
+            for side, url in pair:
                 load = wrk(url, args.seconds, args.connections)
                 kept = best.setdefault(name, {}).get(side)
                 if kept is None or load.requests_per_second > kept.requests_per_second:
@@ -168,16 +202,16 @@ def _run(args: argparse.Namespace, dreamer: str, baseline: str) -> dict[str, dic
 
 
 def _report(args: argparse.Namespace, results: dict[str, dict[str, Load]]) -> None:
-    header = f"{'scenario':24} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
-    print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>7}")
+    header = f"{'scenario':27} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
+    print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>9}")
     rows = []
-    for name, _ours, _theirs, target in SCENARIOS:
+    for name, _which, _ours, _theirs, target in SCENARIOS:
         ours, theirs = results[name]["dreamer"], results[name]["baseline"]
         ratio = ours.requests_per_second / theirs.requests_per_second
-        verdict = "" if target is None else f"≥{target} {'ok' if ratio >= target else 'MISS'}"
+        verdict = f"≥{target} {'ok' if ratio >= target else 'MISS'}"
         print(
-            f"{name:24} {ours.requests_per_second:8.0f} {ours.p50_ms:7.2f} {ours.p99_ms:7.2f}"
-            f" {ours.errors:6d} {theirs.requests_per_second:9.0f} {ratio:6.2f} {verdict:>7}"
+            f"{name:27} {ours.requests_per_second:8.0f} {ours.p50_ms:7.2f} {ours.p99_ms:7.2f}"
+            f" {ours.errors:6d} {theirs.requests_per_second:9.0f} {ratio:6.2f} {verdict:>9}"
         )
         rows.append(
             {

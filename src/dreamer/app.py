@@ -10,13 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
-from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from dreamer import __version__
@@ -29,7 +29,7 @@ from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.docs import install_docs
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
-from dreamer.core.http import RequestInfoMiddleware, parse_networks
+from dreamer.core.http import CORS, RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse
@@ -106,25 +106,16 @@ class Ready(BaseModel):
 def _ops_router() -> APIRouter:
     ops = APIRouter(tags=["operations"])
 
+    # Documented here; served by the plain routes of PROBES, which create_app puts first.
     @ops.get("/healthz", response_model=Health)
-    async def healthz() -> JSONResponse:
+    async def healthz(request: Request) -> Response:
         """The process is alive (no dependencies checked)."""
-        return JSONResponse({"status": "ok", "version": __version__})
+        return await _healthz(request)
 
     @ops.get("/readyz", response_model=Ready)
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(request: Request) -> Response:
         """The database is reachable and migrated to this build's schema version."""
-        db: Database = request.app.state.db
-        try:
-            async with db.engine.connect() as conn:
-                version = await conn.scalar(text("select schema_version()"))
-        except Exception as exc:
-            log.warning("readiness check failed: %s", type(exc).__name__)
-            raise ServiceUnavailable("The database is not reachable") from None
-        expected = head_revision()
-        if version != expected:
-            raise ServiceUnavailable(f"Schema at {version}, this build needs {expected}")
-        return JSONResponse({"status": "ready", "schema": version})
+        return await _readyz(request)
 
     @ops.api_route(
         "/api/{path:legacy}",
@@ -139,6 +130,32 @@ def _ops_router() -> APIRouter:
 
     return ops
 
+
+async def _healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+async def _readyz(request: Request) -> Response:
+    db: Database = request.app.state.db
+    try:
+        async with db.engine.connect() as conn:
+            version = await conn.scalar(text("select schema_version()"))
+    except Exception as exc:
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        raise ServiceUnavailable("The database is not reachable") from None
+    expected = head_revision()
+    if version != expected:
+        raise ServiceUnavailable(f"Schema at {version}, this build needs {expected}")
+    return JSONResponse({"status": "ready", "schema": version})
+
+
+# Probes are called every few seconds by orchestrators and load balancers and need no request
+# parsing or injection: plain Starlette routes, tried before any other (the FastAPI routes of
+# the same paths only document them).
+PROBES = [
+    Route("/healthz", _healthz, methods=["GET", "HEAD"]),
+    Route("/readyz", _readyz, methods=["GET", "HEAD"]),
+]
 
 PARTITION_CHECK_SECONDS = 6 * 3600
 
@@ -243,6 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
+    app.router.routes[:0] = PROBES
     app.include_router(_ops_router())  # its legacy redirect never matches /api/v1/…
     app.include_router(_api_router())
     app.include_router(auth_pages)  # the pages mailed links open
@@ -250,7 +268,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if cache is not None:  # innermost: CORS and the request id still apply to cached answers
         app.add_middleware(PublicCacheMiddleware, cache=cache)
     app.add_middleware(
-        CORSMiddleware,
+        CORS,
         allow_origins=settings.cors_origins,
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -312,19 +312,33 @@ def db_status() -> None:
 @db_app.command("url")
 def db_url(
     owner: Annotated[bool, typer.Option("--owner", help="The owner role's URL")] = False,
+    role: Annotated[
+        str | None, typer.Option(help="A role's URL: app, owner, auth or worker")
+    ] = None,
 ) -> None:
-    """Print the connection URL of the app role (or the owner's) on the last line."""
+    """Print the connection URL of the app role (or another role's) on the last line."""
+    wanted = "owner" if owner else (role or "app")
+    if wanted not in ROLE_SETTINGS:
+        raise _fail(f"no such role {wanted!r}: app, owner, auth or worker")
     settings = get_settings()
     if settings.database_url:
-        url = settings.database_owner_url if owner else settings.database_url
+        url = getattr(settings, ROLE_SETTINGS[wanted])
         if url is None:
-            raise _fail("DATABASE_OWNER_URL is not set")
+            raise _fail(f"{ROLE_SETTINGS[wanted].upper()} is not set")
         typer.echo(url)
         return
     server = embedded_server(settings)
     if not server.initialized:
         raise _fail("the embedded server was never started: run `dreamer db start`")
-    typer.echo(server.url(OWNER_ROLE) if owner else server.url())
+    typer.echo(server.url(f"dreamer_{wanted}") if wanted != "app" else server.url())
+
+
+ROLE_SETTINGS = {
+    "app": "database_url",
+    "owner": "database_owner_url",
+    "auth": "database_auth_url",
+    "worker": "database_worker_url",
+}
 
 
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from dreamer.catalog import service
 from dreamer.catalog.schemas import ReorderIn, ServiceIn, ServiceOut, ServicePatch
 from dreamer.core.responses import Envelope, JSONResponse, PageMeta, ok
-from dreamer.deps import Context, DbSession, Staff
+from dreamer.deps import Context, DbSession, ReadSession, Staff
 from dreamer.models import Service
 
 router = APIRouter(prefix="/services", tags=["catalogue"])
@@ -24,7 +24,7 @@ def _out(item: Service) -> dict[str, object]:
 
 @router.get("", response_model=Envelope[list[ServiceOut]])
 async def list_services(
-    db: DbSession,
+    db: ReadSession,
     ctx: Context,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -59,7 +59,7 @@ async def reorder_services(body: ReorderIn, db: DbSession, ctx: Staff) -> JSONRe
     response_model=Envelope[ServiceOut],
     responses={404: {"description": "No active service has this slug"}},
 )
-async def get_service(db: DbSession, slug: Slug) -> JSONResponse:
+async def get_service(db: ReadSession, slug: Slug) -> JSONResponse:
     """One active service by its slug (a former slug of a renamed service works too)."""
     return ok(_out(await service.get_active(db, slug)))
 

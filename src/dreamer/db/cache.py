@@ -67,6 +67,9 @@ class PublicReadCache:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
+        # Misses being computed: later requests for the same key wait for the first one
+        # instead of all asking the database (a cold cache under a burst).
+        self.inflight: dict[str, asyncio.Future[Entry | None]] = {}
         self.hits = 0
 
     def topic_for(self, path: str) -> str | None:
@@ -85,14 +88,15 @@ class PublicReadCache:
     def version(self, topic: str) -> int | None:
         return self._versions.get(topic) if self.ready else None
 
-    def put(self, key: str, entry: Entry, version: int | None) -> None:
+    def put(self, key: str, entry: Entry, version: int | None) -> bool:
         """Keep ``entry`` if its topic's version is still the one it was computed under."""
         if version is None or self.version(entry.topic) != version:
-            return
+            return False
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > MAX_ENTRIES:
             self._entries.popitem(last=False)
+        return True
 
     def _drop(self, topic: str | None = None) -> None:
         if topic is None:
@@ -205,11 +209,26 @@ class PublicCacheMiddleware:
         if entry is not None:
             await _answer(send, entry, wanted, HIT)
             return
+        pending = self.cache.inflight.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            if shared is not None:  # computed, and still current when it was done
+                await _answer(send, shared, wanted, HIT)
+                return
         version = self.cache.version(topic)
-        entry = await self._compute(scope, receive, send, topic)
-        if entry is None:
-            return  # not cacheable: already sent as it came
-        self.cache.put(key, entry, version)
+        mine: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
+        if pending is None and version is not None:
+            self.cache.inflight[key] = mine
+        kept, entry = False, None
+        try:
+            entry = await self._compute(scope, receive, send, topic)
+            if entry is None:
+                return  # not cacheable: already sent as it came
+            kept = self.cache.put(key, entry, version)
+        finally:
+            if self.cache.inflight.get(key) is mine:
+                del self.cache.inflight[key]
+            mine.set_result(entry if kept else None)
         await _answer(send, entry, wanted, MISS)
 
     async def _compute(

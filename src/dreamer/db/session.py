@@ -97,6 +97,22 @@ class Database:
             connect_args={"server_settings": {"application_name": "dreamer"}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Anonymous reads: the same role, autocommit, and read-only enforced by PostgreSQL.
+        self.reader: AsyncEngine = create_async_engine(
+            async_url(url),
+            pool_size=max(2, pool_size // 2),
+            max_overflow=max(2, pool_size // 2),
+            pool_timeout=pool_timeout,
+            pool_recycle=1800,
+            isolation_level="AUTOCOMMIT",
+            hide_parameters=True,
+            connect_args={
+                "server_settings": {
+                    "application_name": "dreamer-read",
+                    "default_transaction_read_only": "on",
+                }
+            },
+        )
 
     @asynccontextmanager
     async def transaction(self, ctx: RequestContext) -> AsyncIterator[AsyncSession]:
@@ -115,6 +131,24 @@ class Database:
             else:
                 await transaction.commit()
 
+    @asynccontextmanager
+    async def read(self, ctx: RequestContext) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads. A signed-in caller gets ``transaction(ctx)``. An
+        anonymous one gets a read-only autocommit connection and no context statement: RLS
+        reads an unset context as the anonymous caller (the least a policy allows), and a
+        read changes nothing the audit trail would record, so the query is the only round
+        trip. PostgreSQL refuses any write on it (``default_transaction_read_only``)."""
+        if ctx.user_id is not None:
+            async with self.transaction(ctx) as session:
+                yield session
+            return
+        async with self.reader.connect() as conn:
+            session = AsyncSession(bind=conn, expire_on_commit=False, autoflush=False)
+            try:
+                yield session
+            finally:
+                await session.close()
+
     @staticmethod
     async def identify(session: AsyncSession, ctx: RequestContext) -> None:
         """(Re)set the caller inside the current transaction, e.g. right after a login."""
@@ -123,3 +157,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.reader.dispose()
