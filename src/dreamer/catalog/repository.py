@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, Text, bindparam, case, delete, func, insert, or_, select, update
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.core.errors import sqlstate_of
+from dreamer.db.reader import PublicReader
 from dreamer.models import Service
 
 
@@ -58,6 +59,38 @@ async def get_by_slug(session: AsyncSession, slug: str, *, active_only: bool) ->
     """By current slug, else by a former one (a renamed service keeps resolving)."""
     found = await session.scalars(_BY_SLUG[active_only], {"slug": slug, "former": [slug]})
     return found.first()
+
+
+# The anonymous reads on raw asyncpg (dreamer.db.reader): the columns of ServiceOut, active only.
+_PUBLIC_COLUMNS = (
+    "id, name, slug, description, features, pricing, duration_minutes, is_active, sort_order,"
+    " created_at, updated_at"
+)
+_PUBLIC_BY_SLUG = (
+    f"select {_PUBLIC_COLUMNS} from services"
+    " where (slug = $1 or previous_slugs @> array[$1]::text[]) and is_active"
+    " order by (slug = $1) desc limit 1"
+)
+_PUBLIC_PAGE = (
+    f"select {_PUBLIC_COLUMNS}, count(*) over () as total from services where is_active"
+    " order by sort_order, name limit $1 offset $2"
+)
+_PUBLIC_COUNT = "select count(*) as total from services where is_active"
+
+
+async def public_by_slug(reader: PublicReader, slug: str) -> Mapping[str, Any] | None:
+    return await reader.fetchrow(_PUBLIC_BY_SLUG, slug)
+
+
+async def public_page(
+    reader: PublicReader, *, offset: int, limit: int
+) -> tuple[Sequence[Mapping[str, Any]], int]:
+    """One page of active services and the total, in one statement (two past the end)."""
+    rows = await reader.fetch(_PUBLIC_PAGE, limit, offset)
+    if rows:
+        return rows, int(rows[0]["total"])
+    total = await reader.fetchrow(_PUBLIC_COUNT)
+    return rows, int(total["total"]) if total else 0
 
 
 async def get(session: AsyncSession, service_id: uuid.UUID) -> Service | None:

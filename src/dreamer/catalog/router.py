@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from dreamer.catalog import service
 from dreamer.catalog.schemas import ReorderIn, ServiceIn, ServiceOut, ServicePatch
 from dreamer.core.responses import Envelope, JSONResponse, PageMeta, ok
-from dreamer.deps import Context, DbSession, ReadSession, Staff
+from dreamer.deps import BEARER_DOCS, DbSession, Staff, caller
 from dreamer.models import Service
 
 router = APIRouter(prefix="/services", tags=["catalogue"])
@@ -18,14 +19,16 @@ router = APIRouter(prefix="/services", tags=["catalogue"])
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-def _out(item: Service) -> dict[str, object]:
-    return ServiceOut.model_validate(item).model_dump(mode="json")
+def _out(item: Service | Mapping[str, Any]) -> dict[str, object]:
+    if isinstance(item, Service):
+        return ServiceOut.model_validate(item).model_dump(mode="json")
+    return ServiceOut.model_validate(dict(item)).model_dump(mode="json")
 
 
-@router.get("", response_model=Envelope[list[ServiceOut]])
+# The two public reads resolve the caller themselves (deps.caller): they are the hottest routes.
+@router.get("", response_model=Envelope[list[ServiceOut]], dependencies=[BEARER_DOCS])
 async def list_services(
-    db: ReadSession,
-    ctx: Context,
+    request: Request,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     is_active: Annotated[
@@ -34,9 +37,14 @@ async def list_services(
 ) -> JSONResponse:
     """Active services in display order (`sortOrder`), paginated; `meta` has the totals.
     Staff see inactive services too, and may filter with `isActive`."""
-    services, total = await service.list_services(
-        db, staff=ctx.is_staff, is_active=is_active, page=page, limit=limit
-    )
+    ctx, database = await caller(request)
+    if not ctx.is_authenticated:
+        rows, total = await service.public_services(database.public, page=page, limit=limit)
+        return ok([_out(r) for r in rows], PageMeta.of(page, limit, total))
+    async with database.read(ctx) as db:  # a read-only unit of work
+        services, total = await service.list_services(
+            db, staff=ctx.is_staff, is_active=is_active, page=page, limit=limit
+        )
     return ok([_out(s) for s in services], PageMeta.of(page, limit, total))
 
 
@@ -58,10 +66,15 @@ async def reorder_services(body: ReorderIn, db: DbSession, ctx: Staff) -> JSONRe
     "/{slug}",
     response_model=Envelope[ServiceOut],
     responses={404: {"description": "No active service has this slug"}},
+    dependencies=[BEARER_DOCS],
 )
-async def get_service(db: ReadSession, slug: Slug) -> JSONResponse:
+async def get_service(request: Request, slug: Slug) -> JSONResponse:
     """One active service by its slug (a former slug of a renamed service works too)."""
-    return ok(_out(await service.get_active(db, slug)))
+    ctx, database = await caller(request)
+    if not ctx.is_authenticated:
+        return ok(_out(await service.public_service(database.public, slug)))
+    async with database.read(ctx) as db:  # a read-only unit of work
+        return ok(_out(await service.get_active(db, slug)))
 
 
 @router.patch("/{service_id}", response_model=Envelope[ServiceOut])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from dreamer.catalog import repository
 from dreamer.catalog.pricing import pricing_json
 from dreamer.catalog.schemas import ServiceIn, ServicePatch
 from dreamer.core.errors import Conflict, NotFound, ValidationFailed
+from dreamer.db.reader import PublicReader
 from dreamer.models import Service
 
 
@@ -25,6 +26,21 @@ async def list_services(
         session, is_active=active, offset=(page - 1) * limit, limit=limit
     )
     return services, total
+
+
+async def public_services(
+    reader: PublicReader, *, page: int, limit: int
+) -> tuple[Sequence[Mapping[str, Any]], int]:
+    """What ``list_services`` gives an anonymous caller, on the raw public reader."""
+    return await repository.public_page(reader, offset=(page - 1) * limit, limit=limit)
+
+
+async def public_service(reader: PublicReader, slug: str) -> Mapping[str, Any]:
+    """What ``get_active`` gives an anonymous caller, on the raw public reader."""
+    found = await repository.public_by_slug(reader, slug)
+    if found is None:
+        raise NotFound(f"No service with slug '{slug}'")
+    return found
 
 
 async def get_active(session: AsyncSession, slug: str) -> Service:

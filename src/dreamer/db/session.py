@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from dreamer.core.errors import CommitAnyway, Unauthorized
-from dreamer.db.urls import async_url
+from dreamer.db.reader import PublicReader
+from dreamer.db.urls import async_url, plain_url
 from dreamer.models import STAFF_ROLES
 
 ANONYMOUS = "anonymous"
@@ -97,6 +98,10 @@ class Database:
             connect_args={"server_settings": {"application_name": "dreamer"}},
         )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # The hottest anonymous reads, on raw asyncpg (dreamer.db.reader).
+        self.public = PublicReader(
+            plain_url(url), size=max(2, pool_size // 2), timeout=pool_timeout
+        )
         # Anonymous reads: the same role, autocommit, and read-only enforced by PostgreSQL.
         self.reader: AsyncEngine = create_async_engine(
             async_url(url),
@@ -142,12 +147,12 @@ class Database:
             async with self.transaction(ctx) as session:
                 yield session
             return
-        async with self.reader.connect() as conn:
-            session = AsyncSession(bind=conn, expire_on_commit=False, autoflush=False)
-            try:
-                yield session
-            finally:
-                await session.close()
+        # bound to the engine, the session takes a connection only when it first queries
+        session = AsyncSession(bind=self.reader, expire_on_commit=False, autoflush=False)
+        try:
+            yield session
+        finally:
+            await session.close()
 
     @staticmethod
     async def identify(session: AsyncSession, ctx: RequestContext) -> None:
@@ -158,3 +163,4 @@ class Database:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.reader.dispose()
+        await self.public.close()
