@@ -63,19 +63,19 @@ CACHED_READS = [
 ]
 
 
-def _api_router() -> APIRouter:
-    # FastAPI tries routes in order, one by one: the public hot paths come first.
-    api = APIRouter(prefix=API_PREFIX)
-    api.include_router(catalog_router)
-    api.include_router(contact_router)
-    api.include_router(auth_router)
-    api.include_router(users_router)
-    api.include_router(admin_users_router)
-    api.include_router(bookings_router)
-    api.include_router(admin_availability_router)
-    api.include_router(leads_router)
-    api.include_router(newsletter_router)
-    return api
+# FastAPI tries routes in order, one by one, and matches each level of included routers twice:
+# the domain routers are included directly (one level), the public hot paths first.
+API_ROUTERS = (
+    catalog_router,
+    contact_router,
+    auth_router,
+    users_router,
+    admin_users_router,
+    bookings_router,
+    admin_availability_router,
+    leads_router,
+    newsletter_router,
+)
 
 
 class LegacyPathConvertor(Convertor[str]):
@@ -262,7 +262,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.router.routes[:0] = PROBES
     app.include_router(_ops_router())  # its legacy redirect never matches /api/v1/…
-    app.include_router(_api_router())
+    for domain in API_ROUTERS:
+        app.include_router(domain, prefix=API_PREFIX)
     app.include_router(auth_pages)  # the pages mailed links open
     app.include_router(newsletter_pages)
     if cache is not None:  # innermost: CORS and the request id still apply to cached answers
