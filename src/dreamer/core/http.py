@@ -96,6 +96,8 @@ class RequestInfoMiddleware:
         self.max_body = max_body_bytes
         self.max_import = max_import_bytes
         self.cookie_secure = cookie_secure
+        attributes = f"; Path=/; Max-Age={VISITOR_MAX_AGE}; HttpOnly; SameSite=Lax"
+        self._cookie_attributes = (attributes + ("; Secure" if cookie_secure else "")).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,12 +128,7 @@ class RequestInfoMiddleware:
         state["client"] = info
         state["request_id"] = request_id
 
-        extra_headers: list[tuple[bytes, bytes]] = [
-            (b"x-request-id", request_id.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-        ]
+        extra_headers = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
         if set_cookie:
             extra_headers.append((b"set-cookie", self._visitor_cookie(visitor)))
 
@@ -191,16 +188,7 @@ class RequestInfoMiddleware:
         return replay
 
     def _visitor_cookie(self, visitor: str) -> bytes:
-        parts = [
-            f"{VISITOR_COOKIE}={visitor}",
-            "Path=/",
-            f"Max-Age={VISITOR_MAX_AGE}",
-            "HttpOnly",
-            "SameSite=Lax",
-        ]
-        if self.cookie_secure:
-            parts.append("Secure")
-        return "; ".join(parts).encode()
+        return f"{VISITOR_COOKIE}={visitor}".encode() + self._cookie_attributes
 
     def _limited(self, receive: Receive, limit: int) -> Receive:
         seen = 0
@@ -230,6 +218,11 @@ class RequestInfoMiddleware:
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+)
 
 
 def _cookie(raw: bytes | None, name: str) -> str | None:
