@@ -104,11 +104,11 @@ def wrk(url: str, seconds: int, connections: int) -> Load:
 
 
 @contextmanager
-def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[None]:
+def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[int]:
     with open(log, "wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
     try:
-        yield
+        yield process.pid
     finally:
         process.terminate()
         try:
@@ -136,7 +136,7 @@ def main() -> None:
         serve = [sys.executable, "-m", "dreamer.cli", "serve"]
         uvicorn = [sys.executable, "-m", "uvicorn", "--workers", str(args.workers)]
         uvicorn += ["--log-level", "warning", "--no-server-header", "--no-access-log"]
-        with _process(serve, env, Path(home) / "dreamer.log"):
+        with _process(serve, env, Path(home) / "dreamer.log") as serve_pid:
             _wait_ready(f"{urls['cached']}/readyz")
             roles = {role: _role_url(env, role) for role in ("app", "owner", "auth")}
             uncached_env = dict(
@@ -164,7 +164,34 @@ def main() -> None:
                 _wait_ready(f"{urls['uncached']}/readyz")
                 _wait_ready(f"{urls['baseline']}/healthz")
                 results = _run(args, urls)
-    _report(args, results)
+                memory = _worker_rss_mb(serve_pid)
+    _report(args, results, memory)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in map(int, children):
+            found += [child, *_children(child)]
+    return found
+
+
+def _worker_rss_mb(serve_pid: int) -> dict[str, float]:
+    """Resident memory of `dreamer serve`'s uvicorn worker processes after the load (MB)."""
+    rss = {}
+    for pid in _children(serve_pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "spawn_main" not in command:  # uvicorn's workers (not the resource tracker)
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if match:
+            rss[str(pid)] = round(int(match.group(1)) / 1024, 1)
+    return rss
 
 
 def _role_url(env: dict[str, str], role: str) -> str:
@@ -201,7 +228,9 @@ def _run(args: argparse.Namespace, urls: dict[str, str]) -> dict[str, dict[str, 
     return best
 
 
-def _report(args: argparse.Namespace, results: dict[str, dict[str, Load]]) -> None:
+def _report(
+    args: argparse.Namespace, results: dict[str, dict[str, Load]], memory: dict[str, float]
+) -> None:
     header = f"{'scenario':27} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
     print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>9}")
     rows = []
@@ -222,6 +251,8 @@ def _report(args: argparse.Namespace, results: dict[str, dict[str, Load]]) -> No
                 "target": target,
             }
         )
+    shown = ", ".join(f"{mb:.0f} MB" for mb in memory.values()) or "not found"
+    print(f"RSS of each Dreamer worker after the load: {shown} (target < 200 MB)")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     document = {
@@ -229,6 +260,7 @@ def _report(args: argparse.Namespace, results: dict[str, dict[str, Load]]) -> No
         "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
         "settings": vars(args),
         "results": rows,
+        "worker_rss_mb": memory,
     }
     path = RESULTS / f"read-path-{stamp}.json"
     path.write_text(json.dumps(document, indent=2) + "\n")
