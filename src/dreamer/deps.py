@@ -188,7 +188,7 @@ AnonymousAuthSession = Annotated[
 
 
 async def _form_guard(settings: SettingsDep, key: SigningKeyDep) -> FormGuard:
-    return FormGuard(key, secure=settings.cookie_secure)
+    return FormGuard(key, secure=settings.cookie_secure, public_url=settings.public_url)
 
 
 FormGuardDep = Annotated[FormGuard, Depends(_form_guard)]

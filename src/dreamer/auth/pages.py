@@ -21,6 +21,7 @@ from dreamer.core.pages import (
     Page,
     error_page,
     incomplete_link,
+    site_link,
     usable_token,
 )
 from dreamer.deps import (
@@ -42,10 +43,6 @@ RULES = (
 )
 
 
-def _site(settings: Settings) -> tuple[str, str]:
-    return settings.frontend_url, "Go to the website"
-
-
 def _forgot_link(settings: Settings) -> tuple[str, str]:
     return f"{settings.links_url}/forgot-password", "Ask for a new reset link"
 
@@ -62,7 +59,7 @@ async def verify_page(
     """The verification link's page: a button, since mail scanners follow links."""
     token = usable_token(token)
     if token is None:
-        return incomplete_link(VERIFY_TITLE, _site(settings))
+        return incomplete_link(VERIFY_TITLE, site_link(settings))
     form = Form("/verify-email", "Verify my address", hidden={"token": token})
     page = Page(VERIFY_TITLE, ("Press the button to confirm this address is yours.",), form=form)
     return guard.render(request, page)
@@ -74,12 +71,12 @@ async def verify(
 ) -> HTMLResponse:
     """Verify the address with the link's token (once)."""
     try:
-        fields = await guard.read(request, [settings.public_url])
+        fields = await guard.read(request)
         await service.verify_email(db, fields.get("token", ""))
     except AppError as exc:
-        return error_page(exc, VERIFY_TITLE, _site(settings))
+        return error_page(exc, VERIFY_TITLE, site_link(settings))
     text = ("Thank you: your e-mail address is verified.",)
-    return guard.render(request, Page("Address verified", text, link=_site(settings)))
+    return guard.render(request, Page("Address verified", text, link=site_link(settings)))
 
 
 # -- set a new password ---------------------------------------------------------------------
@@ -130,7 +127,7 @@ async def reset(
 ) -> HTMLResponse:
     """Set the new password with the link's token (once); every session of the account ends."""
     try:
-        fields = await guard.read(request, [settings.public_url])
+        fields = await guard.read(request)
         token, password = fields.get("token", ""), fields.get("password", "")
         if password != fields.get("password_confirm"):
             raise ValidationFailed("The two passwords are not the same")
@@ -142,7 +139,7 @@ async def reset(
     page = Page(
         "Password changed",
         ("Your password is changed and every earlier sign-in has ended. Sign in again with it.",),
-        link=_site(settings),
+        link=site_link(settings),
     )
     return guard.render(request, page)
 
@@ -176,7 +173,7 @@ async def forgot(
 ) -> HTMLResponse:
     """Mail a reset link; the answer never reveals whether the address has an account."""
     try:
-        fields = await guard.read(request, [settings.public_url])
+        fields = await guard.read(request)
         await limiter.hit("reset:ip", ctx.ip or "-", settings.rate_limit_reset_ip)
         try:
             email = EmailIn.model_validate({"email": fields.get("email", "")}).email
@@ -187,6 +184,6 @@ async def forgot(
     except ValidationFailed as exc:
         return guard.render(request, _forgot_form(exc.detail), exc.status)
     except AppError as exc:
-        return error_page(exc, FORGOT_TITLE, _site(settings))
-    page = Page("Check your inbox", (service.RESET_MESSAGE,), link=_site(settings))
+        return error_page(exc, FORGOT_TITLE, site_link(settings))
+    page = Page("Check your inbox", (service.RESET_MESSAGE,), link=site_link(settings))
     return guard.render(request, page)

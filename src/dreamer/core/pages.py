@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from dreamer.core.config import Settings
 from dreamer.core.errors import AppError, BadRequest, Forbidden, InvalidLink
 
 FORM_COOKIE = "dreamer_form"
@@ -119,9 +120,10 @@ class Page:
 class FormGuard:
     """The signed double-submit cookie of the pages' forms."""
 
-    def __init__(self, secret: str, *, secure: bool) -> None:
+    def __init__(self, secret: str, *, secure: bool, public_url: str) -> None:
         self._key = hashlib.sha256(f"dreamer-form-guard:{secret}".encode()).digest()
         self.secure = secure
+        self.public_origin = _origin(public_url)
 
     def _mac(self, nonce: str) -> str:
         return hmac.new(self._key, nonce.encode(), hashlib.sha256).hexdigest()
@@ -144,13 +146,13 @@ class FormGuard:
             )
         return response
 
-    async def read(self, request: Request, allowed_origins: Sequence[str]) -> dict[str, str]:
+    async def read(self, request: Request) -> dict[str, str]:
         """The fields of a form POSTed from one of these pages; 403 for anything else."""
         site = request.headers.get("sec-fetch-site")
         if site is not None and site not in ("same-origin", "none"):
             raise Forbidden("This form must be sent from its own page")
         origin = request.headers.get("origin")
-        own = {_origin(str(request.base_url)), *map(_origin, allowed_origins)}
+        own = {_origin(str(request.base_url)), self.public_origin}
         if origin is not None and origin != "null" and origin not in own:
             raise Forbidden("This form must be sent from its own page")
         nonce = request.cookies.get(FORM_COOKIE, "")
@@ -198,6 +200,11 @@ def render(page: Page, status: int = 200, *, guard_field: str = "") -> HTMLRespo
         f"<body><main>{''.join(body)}</main></body></html>"
     )
     return HTMLResponse(document, status_code=status, headers=HEADERS)
+
+
+def site_link(settings: Settings) -> tuple[str, str]:
+    """The way back to the website, offered on every page."""
+    return settings.frontend_url, "Go to the website"
 
 
 def usable_token(token: str | None) -> str | None:

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse
 
 from dreamer.core.errors import AppError, InvalidLink
-from dreamer.core.pages import PAGE_RESPONSES, Form, Page, error_page, incomplete_link, usable_token
+from dreamer.core.pages import (
+    PAGE_RESPONSES,
+    Form,
+    Page,
+    error_page,
+    incomplete_link,
+    site_link,
+    usable_token,
+)
 from dreamer.deps import (
     AnonymousContext,
     AnonymousSession,
@@ -33,7 +41,7 @@ async def confirm_page(
     token: Annotated[str | None, Query()] = None,  # any length: usable_token() judges
 ) -> HTMLResponse:
     """The confirmation link's page."""
-    site = (settings.frontend_url, "Go to the website")
+    site = site_link(settings)
     token = usable_token(token)
     if token is None:
         return incomplete_link(TITLE, site)
@@ -52,9 +60,9 @@ async def confirm(
     key: SigningKeyDep,
 ) -> HTMLResponse:
     """Confirm the subscription with the link's token (once)."""
-    site = (settings.frontend_url, "Go to the website")
+    site = site_link(settings)
     try:
-        fields = await guard.read(request, [settings.public_url])
+        fields = await guard.read(request)
         env = service.Env.of(settings, key)
         if await service.confirm(db, env, ctx, fields.get("token", "")) is None:
             raise InvalidLink(INVALID)
