@@ -167,3 +167,38 @@ async def test_a_lost_listener_turns_the_cache_off_not_stale(
             await asyncio.sleep(0.2)
         else:
             raise AssertionError("the cache did not come back")
+
+
+async def test_a_forged_notification_cannot_make_the_cache_miss_a_change(
+    settings: Settings, owner_conn: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    """Any role may NOTIFY on the channel. The app role announcing the version the next real
+    change will have must not let that change go unseen (the payload is never trusted)."""
+    service_id = await owner_conn.fetchval(
+        "insert into services (name, slug, is_active) values ('Audit', 'cached-audit', true)"
+        " returning id"
+    )
+    with run_server(settings) as base:
+        await _warm(base, SLUG)
+        version = await owner_conn.fetchval(
+            "select version from cache_topics where topic = 'services'"
+        )
+
+        async def forge() -> None:  # keeps announcing the version the change will get
+            while True:
+                await app_conn.execute(
+                    "select pg_notify('dreamer_cache', $1)", f"services:{version + 1}"
+                )
+                await asyncio.sleep(0.05)
+
+        forger = asyncio.create_task(forge())
+        try:
+            await asyncio.sleep(0.3)
+            await _every_worker(base, SLUG)  # recached under the forged version, if trusted
+            at = await _change(
+                owner_conn, "update services set name = 'v5' where id = $1", service_id
+            )
+            stale = await _stale_for(base, SLUG, lambda r: r.json()["data"]["name"] == "v5", at)
+        finally:
+            forger.cancel()
+        assert stale < BOUND, stale

@@ -10,8 +10,10 @@ them but revalidate each use (``If-None-Match`` → 304).
 
 Invalidation: a statement changing a table behind a topic bumps ``cache_topics.version`` in its
 transaction and sends ``NOTIFY dreamer_cache, '<topic>:<version>'`` (``db/sql/core.sql``),
-delivered at commit. Each worker listens on one dedicated connection and drops the topic's
-entries when the version moves. An entry is stored only if its topic's version did not move
+delivered at commit. Each worker listens on one dedicated connection; a notification drops the
+topic's entries and makes the worker re-read the versions from ``cache_topics`` at once (the
+payload is never trusted: any role may notify, only the trigger can write the table). An
+entry is stored only if its topic's version did not move
 while the route computed it, so a read that raced a change is served once and not kept. Every
 second the worker also reads the versions on that connection; if that fails (the connection or
 the database is gone) the cache is off, and emptied, until it has reconnected and re-read them.
@@ -70,6 +72,7 @@ class PublicReadCache:
         # Misses being computed: later requests for the same key wait for the first one
         # instead of all asking the database (a cold cache under a burst).
         self.inflight: dict[str, asyncio.Future[Entry | None]] = {}
+        self._wake = asyncio.Event()
         self.hits = 0
 
     def topic_for(self, path: str) -> str | None:
@@ -111,11 +114,14 @@ class PublicReadCache:
             self._drop(topic)
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        topic, _, version = payload.rpartition(":")
-        try:
-            self._learn(topic, int(version))
-        except ValueError:
-            log.warning("unreadable cache notification %r", payload)
+        """A topic changed. The payload is only a hint: any role may ``pg_notify`` on the
+        channel, so the version is never taken from it. The topic's entries go, nothing is
+        kept for it until its version is read again from ``cache_topics`` (which only the
+        trigger writes), and that read happens at once."""
+        topic = payload.rpartition(":")[0] or payload
+        self._versions.pop(topic, None)
+        self._drop(topic)
+        self._wake.set()
 
     def _lost(self, _conn: object) -> None:
         """The listening connection closed (a restart, a failover, a terminated backend):
@@ -162,7 +168,9 @@ class PublicReadCache:
                     if not self.ready:
                         self.ready = True
                         delay = 0.2
-                    await asyncio.sleep(CHECK_SECONDS)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), CHECK_SECONDS)
+                    self._wake.clear()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
