@@ -11,6 +11,7 @@ import email.policy
 import itertools
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import asyncpg
 import httpx
 
-from dreamer.core.config import Settings
+from dreamer.core.config import SHUTDOWN_SECONDS, Settings
 from dreamer.db import migrate
 from dreamer.db.bootstrap import ensure_database, ensure_roles, grant_connect
 from dreamer.db.embedded import (
@@ -229,6 +230,8 @@ def _server(settings: Settings, cli: bool, overrides: dict[str, str]) -> Iterato
                 str(port),
                 "--log-level",
                 "warning",
+                "--timeout-graceful-shutdown",
+                str(int(SHUTDOWN_SECONDS)),
             ]
         )
         process = subprocess.Popen(
@@ -236,6 +239,7 @@ def _server(settings: Settings, cli: bool, overrides: dict[str, str]) -> Iterato
             env=env,
             stdout=output,
             stderr=output,
+            start_new_session=True,  # its workers go with it if it must be killed
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -250,5 +254,19 @@ def _server(settings: Settings, cli: bool, overrides: dict[str, str]) -> Iterato
             raise AssertionError("the server did not start")
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process, log)
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
+    """A stop must be prompt: every stage of the server's shutdown is bounded by
+    SHUTDOWN_SECONDS, so a server still running well after that is a bug; it is killed (with
+    its workers) and the test fails with the end of its log."""
+    process.terminate()
+    try:
+        process.wait(timeout=SHUTDOWN_SECONDS * 4)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        tail = log.read_text(errors="replace")[-4000:]
+        limit = SHUTDOWN_SECONDS * 4
+        raise AssertionError(f"the server did not stop within {limit:.0f} s:\n{tail}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from dreamer.core.config import Settings, get_settings
+from dreamer.core.config import SHUTDOWN_SECONDS, Settings, get_settings
 from dreamer.db import migrate as migrations
 from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
 from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
@@ -21,6 +22,7 @@ from dreamer.db.supervisor import Supervisor, Watched
 from dreamer.db.urls import redact
 from dreamer.models import STAFF_ROLES
 
+log = logging.getLogger("dreamer.cli")
 app = typer.Typer(help="Dreamer: backend of Dreamer AI Solutions.", no_args_is_help=True)
 db_app = typer.Typer(help="The embedded PostgreSQL server (used when DATABASE_URL is unset).")
 app.add_typer(db_app, name="db")
@@ -123,13 +125,13 @@ def serve(
             log_level=settings.log_level.lower(),
             proxy_headers=False,
             server_header=False,
+            timeout_graceful_shutdown=int(SHUTDOWN_SECONDS),
         )
     finally:
         if supervisor is not None:
             supervisor.stop()
         if worker is not None:
-            worker.process.terminate()
-            worker.process.wait(timeout=30)
+            _stop(worker.process)
         target.close()
 
 
@@ -163,6 +165,17 @@ def _supervise(target: DatabaseTarget, worker: _Child | None) -> Supervisor | No
     supervisor = Supervisor(watched)
     supervisor.start()
     return supervisor
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if the process has not finished its graceful stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=SHUTDOWN_SECONDS * 2)
+    except subprocess.TimeoutExpired:
+        log.warning("the worker did not stop in time; killing it")
+        process.kill()
+        process.wait()
 
 
 def _spawn_worker() -> _Child:

@@ -20,7 +20,7 @@ from procrastinate import JobContext, RetryStrategy
 from sqlalchemy import text
 
 from dreamer.core import clock
-from dreamer.core.config import Settings
+from dreamer.core.config import SHUTDOWN_SECONDS, Settings
 from dreamer.db.session import SYSTEM, Database
 from dreamer.db.urls import plain_url
 from dreamer.mail import outbox
@@ -46,7 +46,11 @@ class Worker:
     async def run(self, *, wait: bool = True) -> None:
         """Process jobs; with ``wait=False`` return once the queues are empty (tests)."""
         async with self.app.open_async():
-            await self.app.run_worker_async(wait=wait, install_signal_handlers=wait)
+            await self.app.run_worker_async(
+                wait=wait,
+                install_signal_handlers=wait,
+                shutdown_graceful_timeout=SHUTDOWN_SECONDS,  # then running jobs are cancelled
+            )
 
     async def close(self) -> None:
         await self.db.dispose()

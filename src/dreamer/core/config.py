@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SECRET_PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "your-secret-key"})
 MIN_SECRET_LENGTH = 32
+# How long a stopping process waits for requests, jobs and pools to finish before it cuts
+# them off: a stop (SIGTERM) must never hang on a client that keeps a request open.
+SHUTDOWN_SECONDS = 5.0
 
 
 class ConfigError(ValueError):

@@ -18,6 +18,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from dreamer.core.config import SHUTDOWN_SECONDS
+
 
 async def _codecs(conn: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
@@ -73,6 +75,10 @@ class PublicReader:
             return row
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        """Close the pool, waiting at most SHUTDOWN_SECONDS for connections still in use."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), SHUTDOWN_SECONDS)
+            except TimeoutError:
+                pool.terminate()
