@@ -26,6 +26,8 @@ log = logging.getLogger("dreamer.cli")
 app = typer.Typer(help="Dreamer: backend of Dreamer AI Solutions.", no_args_is_help=True)
 db_app = typer.Typer(help="The embedded PostgreSQL server (used when DATABASE_URL is unset).")
 app.add_typer(db_app, name="db")
+bench_app = typer.Typer(help="Data for benchmarks and load tests.")
+app.add_typer(bench_app, name="bench")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -367,6 +369,50 @@ def db_psql(
     assert target.server is not None
     args, env = target.server.psql_command(OWNER_ROLE if owner else "dreamer_app")
     raise typer.Exit(subprocess.call([*args, *ctx.args], env=env))
+
+
+@bench_app.command("generate")
+def bench_generate(
+    scale: Annotated[
+        float, typer.Option(help="1 ≈ 10k users, 100k leads, 500k activities, 20k bookings")
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same rows")] = 1,
+    as_of: Annotated[
+        str | None, typer.Option(help="The day the data set ends (YYYY-MM-DD; default today)")
+    ] = None,
+) -> None:
+    """Load a realistic data set through COPY (every account's password: bench-password-1)."""
+    import datetime as dt
+
+    from dreamer.auth.service import passwords_for
+    from dreamer.seed.scale import PASSWORD, Plan, bar, generate
+
+    try:
+        plan = Plan.at(scale)
+        day = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    settings = get_settings()
+    target = resolve(settings)
+    try:
+        _migrate(target)
+        _seed(settings, target, demo=False, only_if_empty=True)
+        report = asyncio.run(
+            generate(
+                _owner_url(target),
+                plan,
+                seed=seed,
+                as_of=day,
+                password_hash=passwords_for(settings).hash(PASSWORD),
+                progress=bar(),
+            )
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        target.close()
+    rows = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
+    typer.echo(f"generated at scale {scale:g} in {report.seconds:.0f} s: {rows}")
 
 
 def main() -> None:

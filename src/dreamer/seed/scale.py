@@ -1,0 +1,745 @@
+"""``dreamer bench generate``: a realistic, reproducible data set at a chosen scale.
+
+Scale 1 is about 10k users, 100k leads with 500k activities, 20k bookings and 1M audit rows;
+scale N is N times that (fractions make small sets for tests). Everything loads through COPY
+(asyncpg's binary protocol) as the owner role into the real schema, with its RLS policies,
+triggers, constraints and partitions in place: the audit trail, the lead scores and the
+booking activities are written by the database's own triggers, exactly as in production, and
+the audit trail is then filled up to its share with login events of the last month.
+
+The distributions are the ones a consultancy's site sees: sign-ups and leads grow over two
+years with a weekly rhythm (weekdays busy, weekends quiet) and a summer and December dip; the
+pipeline thins from new to converted, older leads have moved further; activity per lead,
+bookings per client and logins per user are heavy-tailed (a few heavy users). The same seed
+and the same ``as_of`` date give the same rows, byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import orjson
+
+from dreamer.db.urls import plain_url
+
+# what scale 1 holds
+BASE = {"users": 10_000, "leads": 100_000, "activities": 500_000, "bookings": 20_000}
+AUDIT_ROWS = 1_000_000
+CHUNK = 10_000
+# every generated account has this password (login benchmarks sign in as any of them)
+PASSWORD = "bench-password-1"  # noqa: S105 (a published test password, never a real one)
+EMAIL_DOMAIN = "scale.example"
+
+FIRST = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Ken",
+    "Barbara",
+    "Edsger",
+    "Donald",
+    "Margaret",
+    "Dennis",
+    "Frances",
+    "Tim",
+    "Radia",
+    "Vint",
+    "Sophie",
+    "Katherine",
+    "Hedy",
+    "Claude",
+    "John",
+    "Mary",
+    "Anita",
+    "Leslie",
+    "Shafi",
+    "Karen",
+    "Guido",
+    "Bjarne",
+    "James",
+    "Yukihiro",
+    "Niklaus",
+    "Fran",
+    "Joan",
+    "Adele",
+    "Jean",
+    "Lynn",
+    "Carol",
+    "Ivan",
+    "Susan",
+    "Whitfield",
+    "Martin",
+    "Ruth",
+    "Hal",
+    "Dana",
+    "Ole",
+    "Kristen",
+    "Amir",
+    "Priya",
+    "Wei",
+    "Mei",
+    "Chen",
+    "Olu",
+    "Ngozi",
+    "Ana",
+    "Luis",
+    "Marta",
+    "Jonas",
+    "Freya",
+    "Lars",
+    "Ingrid",
+    "Mateo",
+    "Lucia",
+    "Omar",
+]
+LAST = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Thompson",
+    "Liskov",
+    "Dijkstra",
+    "Knuth",
+    "Hamilton",
+    "Ritchie",
+    "Allen",
+    "Berners-Lee",
+    "Perlman",
+    "Cerf",
+    "Wilson",
+    "Johnson",
+    "Lamarr",
+    "Shannon",
+    "McCarthy",
+    "Keller",
+    "Borg",
+    "Lamport",
+    "Goldwasser",
+    "Jones",
+    "Rossum",
+    "Stroustrup",
+    "Gosling",
+    "Matsumoto",
+    "Wirth",
+    "Clarke",
+    "Bell",
+    "Goldberg",
+    "Sammet",
+    "Conway",
+    "Kernighan",
+    "Sutherland",
+    "Kay",
+    "Hoare",
+    "Cox",
+    "Abelson",
+    "Diffie",
+    "Graham",
+    "Nygaard",
+    "Nguyen",
+    "Patel",
+    "Kim",
+    "Garcia",
+    "Muller",
+    "Rossi",
+    "Novak",
+    "Silva",
+    "Okafor",
+    "Haddad",
+    "Jensen",
+    "Larsen",
+    "Moreau",
+    "Dubois",
+    "Fischer",
+    "Weber",
+    "Schmidt",
+    "Kowalski",
+    "Ivanova",
+    "Tanaka",
+    "Sato",
+    "Suzuki",
+    "Yamamoto",
+    "Singh",
+    "Khan",
+    "Ali",
+    "Costa",
+    "Santos",
+    "Ferreira",
+]
+COMPANIES = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Cyberdyne",
+    "Tyrell",
+    "Soylent",
+    "Aperture",
+    "Nakatomi",
+    "Oscorp",
+    "Massive",
+    "Dynamic",
+    "Pied",
+    "Piper",
+    "Gringotts",
+    "Monarch",
+    "Prestige",
+    "Vehement",
+    "Bluth",
+    "Dunder",
+    "Sterling",
+    "Cooper",
+    "Wernham",
+    "Gekko",
+    "Oceanic",
+    "Virtucon",
+    "Zorg",
+    "Nordwind",
+    "Sirius",
+    "Tessier",
+]
+INDUSTRIES = ("fintech", "retail", "health", "logistics", "manufacturing", "media", "public")
+INQUIRIES = ("consultation", "partnership", "support", "pricing", "careers", "other")
+TAGS = ("enterprise", "smb", "startup", "hot", "follow-up", "newsletter", "event-2026", "rfp")
+MESSAGES = (
+    "We would like to automate document processing in our {industry} back office.",
+    "Can you help us evaluate an AI assistant for our customer support team?",
+    "Looking for a partner to build a recommendation engine for {company}.",
+    "Our {industry} data team needs training on machine learning operations.",
+    "Interested in a strategy workshop about generative AI for {company}.",
+    "Please send pricing for an integration of large language models into our CRM.",
+)
+# (status, share of leads older than a quarter, share of the last quarter's leads)
+PIPELINE = (
+    ("new", 0.06, 0.50),
+    ("contacted", 0.16, 0.25),
+    ("qualified", 0.14, 0.12),
+    ("negotiating", 0.08, 0.06),
+    ("converted", 0.26, 0.03),
+    ("lost", 0.30, 0.04),
+)
+SOURCES = (
+    ("website", 0.55),
+    ("referral", 0.15),
+    ("social_media", 0.12),
+    ("event", 0.06),
+    ("direct", 0.08),
+    ("other", 0.04),
+)
+LOST_REASONS = ("budget", "timing", "chose a competitor", "no response", "not a fit")
+ACTIVITY_TYPES = (
+    ("note", 0.30),
+    ("email", 0.35),
+    ("call", 0.20),
+    ("meeting", 0.10),
+    ("form_submitted", 0.05),
+)
+CONSULTATION_TYPES = ("discovery", "technical", "strategy", "implementation", "support")
+AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 Version/18.1 Safari/605",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many rows of each kind a scale asks for."""
+
+    scale: float
+    users: int
+    leads: int
+    activities: int
+    bookings: int
+    audit: int
+
+    @classmethod
+    def at(cls, scale: float) -> Plan:
+        if scale <= 0:
+            raise ValueError("the scale must be positive")
+        n = {k: max(1, round(v * scale)) for k, v in BASE.items()}
+        return cls(scale=scale, audit=round(AUDIT_ROWS * scale), **n)
+
+
+@dataclass
+class Report:
+    plan: Plan
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def bar(stream: Any = sys.stderr) -> Progress:
+    """A one-line progress bar per table on ``stream``."""
+    started: dict[str, float] = {}
+
+    def show(table: str, done: int, total: int) -> None:
+        begun = started.setdefault(table, time.monotonic())
+        share = done / total if total else 1.0
+        rate = done / max(time.monotonic() - begun, 1e-6)
+        filled = int(share * 30)
+        stream.write(
+            f"\r{table:<16} {'█' * filled}{'░' * (30 - filled)} {share:4.0%} "
+            f"{done:>10,}/{total:,}  {rate:9,.0f} rows/s"
+        )
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show
+
+
+class _Random(random.Random):
+    def uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.getrandbits(128), version=4)
+
+    def pick(self, weighted: Sequence[tuple[str, float]]) -> str:
+        return self.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
+
+    def heavy(self, mean: float, alpha: float = 1.6, cap: int = 10_000) -> int:
+        """A heavy-tailed count (Pareto) with about the given mean: most small, a few huge."""
+        scale = mean * (alpha - 1) / alpha
+        return min(cap, int(scale * self.paretovariate(alpha)))
+
+
+def _traffic(moment: dt.datetime) -> float:
+    """Relative traffic at a moment: a weekly rhythm and a summer and December dip."""
+    weekday = (1.25, 1.3, 1.25, 1.2, 1.0, 0.35, 0.3)[moment.weekday()]
+    season = {7: 0.75, 8: 0.6, 12: 0.7}.get(moment.month, 1.0)
+    hour = 1.0 if 8 <= moment.hour < 19 else 0.25
+    return weekday * season * hour
+
+
+def _moment(rng: _Random, start: dt.datetime, end: dt.datetime, growth: float = 2.0) -> dt.datetime:
+    """A moment between start and end, ``growth`` times as likely at the end as at the start,
+    shaped by ``_traffic`` (rejection sampling)."""
+    span = (end - start).total_seconds()
+    while True:
+        # the density rises linearly from 1 to growth: invert its CDF
+        u = rng.random()
+        x = u if growth == 1 else (math.sqrt(1 + u * (growth**2 - 1)) - 1) / (growth - 1)
+        moment = start + dt.timedelta(seconds=x * span)
+        if rng.random() * 1.3 <= _traffic(moment):
+            return moment
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+@dataclass
+class _Person:
+    id: uuid.UUID
+    email: str
+    first: str
+    last: str
+    company: str | None
+    created_at: dt.datetime
+
+
+class Generator:
+    def __init__(self, plan: Plan, seed: int, as_of: dt.datetime, password_hash: str) -> None:
+        self.plan = plan
+        self.rng = _Random(seed)
+        self.now = as_of
+        self.password_hash = password_hash
+        self.clients: list[_Person] = []
+        self.staff: list[uuid.UUID] = []
+        self.users: list[_Person] = []
+
+    # users ---------------------------------------------------------------------------------
+    def users_rows(self) -> Iterator[tuple[Any, ...]]:
+        rng, now = self.rng, self.now
+        staff = max(2, self.plan.users // 1000)
+        for i in range(self.plan.users):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            email = f"{first.lower()}.{last.lower()}.{i}@{EMAIL_DOMAIN}"
+            created = _moment(rng, now - dt.timedelta(days=3 * 365), now, growth=3.0)
+            if i < staff:
+                role, status = ("super_admin" if i == 0 else "admin"), "active"
+            else:
+                role = "client" if rng.random() < 0.6 else "visitor"
+                status = rng.pick(
+                    (
+                        ("active", 0.85),
+                        ("pending_verification", 0.10),
+                        ("inactive", 0.03),
+                        ("suspended", 0.02),
+                    )
+                )
+            logins = 0 if status == "pending_verification" else rng.heavy(12)
+            last_login = created + (now - created) * (1 - rng.random() ** 3) if logins else None
+            company = rng.choice(COMPANIES) if rng.random() < 0.7 else None
+            person = _Person(rng.uuid(), email, first, last, company, created)
+            self.users.append(person)
+            if role in ("admin", "super_admin"):
+                self.staff.append(person.id)
+            elif role == "client":
+                self.clients.append(person)
+            yield (
+                person.id,
+                email,
+                self.password_hash,
+                first,
+                last,
+                company,
+                role,
+                status,
+                status != "pending_verification",
+                last_login,
+                logins,
+                _json({"generated": True}),
+                created,
+                last_login or created,
+                role in ("admin", "super_admin"),
+            )
+
+    USERS = (
+        "id",
+        "email",
+        "password_hash",
+        "first_name",
+        "last_name",
+        "company",
+        "role",
+        "status",
+        "email_verified",
+        "last_login",
+        "login_count",
+        "metadata",
+        "created_at",
+        "updated_at",
+        "accepts_leads",
+    )
+
+    # leads and their activities ------------------------------------------------------------
+    LEADS = (
+        "id",
+        "user_id",
+        "email",
+        "first_name",
+        "last_name",
+        "company",
+        "message",
+        "inquiry_type",
+        "status",
+        "source",
+        "source_details",
+        "assigned_to",
+        "tags",
+        "conversion_date",
+        "lost_reason",
+        "last_activity_at",
+        "first_contacted_at",
+        "created_at",
+        "updated_at",
+    )
+    ACTIVITIES = (
+        "id",
+        "lead_id",
+        "user_id",
+        "activity_type",
+        "description",
+        "metadata",
+        "created_at",
+    )
+
+    def leads_rows(self, activities: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """Leads; each lead's activities are appended to ``activities`` (written after)."""
+        rng, now = self.rng, self.now
+        per_lead = self.plan.activities / self.plan.leads
+        quarter = now - dt.timedelta(days=91)
+        for _ in range(self.plan.leads):
+            created = _moment(rng, now - dt.timedelta(days=2 * 365), now)
+            recent = created > quarter
+            status = rng.choices(
+                [p[0] for p in PIPELINE], [p[2] if recent else p[1] for p in PIPELINE]
+            )[0]
+            linked = self.clients and rng.random() < 0.1
+            if linked:
+                person = rng.choice(self.clients)
+                user_id, first, last = person.id, person.first, person.last
+                email, company = person.email, person.company
+            else:
+                user_id = None
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                company = rng.choice(COMPANIES) if rng.random() < 0.8 else None
+                email = (
+                    f"{first.lower()}.{rng.randrange(10**7)}@{(company or 'mail').lower()}.example"
+                )
+            lead_id = rng.uuid()
+            contacted = None
+            if status != "new":
+                contacted = created + dt.timedelta(hours=rng.lognormvariate(2.3, 1.2))
+                contacted = min(contacted, now)
+            # activities: more for leads further down the pipeline, heavy-tailed
+            weight = {"new": 0.4, "contacted": 0.9, "lost": 1.0, "qualified": 1.3}.get(status, 1.8)
+            count = 1 + rng.heavy(max(per_lead * weight - 1, 0.2))
+            last_at = created
+            for _ in range(count):
+                at = created + (now - created) * rng.random() ** 2
+                last_at = max(last_at, at)
+                kind = rng.pick(ACTIVITY_TYPES)
+                activities.append(
+                    (
+                        rng.uuid(),
+                        lead_id,
+                        rng.choice(self.staff) if kind != "form_submitted" else None,
+                        kind,
+                        f"{kind.replace('_', ' ').capitalize()} with {first} {last}",
+                        _json({"generated": True}),
+                        at,
+                    )
+                )
+            industry = rng.choice(INDUSTRIES)
+            yield (
+                lead_id,
+                user_id,
+                email,
+                first,
+                last,
+                company,
+                rng.choice(MESSAGES).format(industry=industry, company=company or "our company"),
+                rng.choice(INQUIRIES),
+                status,
+                rng.pick(SOURCES),
+                _json(
+                    {
+                        "industry": industry,
+                        "utm_source": rng.choice(("google", "linkedin", "newsletter", "direct")),
+                    }
+                ),
+                rng.choice(self.staff) if status != "new" else None,
+                _json(rng.sample(TAGS, rng.choice((0, 0, 1, 1, 2, 3)))),
+                (contacted or created) + dt.timedelta(days=rng.randrange(1, 90))
+                if status == "converted"
+                else None,
+                rng.choice(LOST_REASONS) if status == "lost" else None,
+                last_at,
+                contacted,
+                created,
+                last_at,
+            )
+
+    # bookings ------------------------------------------------------------------------------
+    BOOKINGS = (
+        "id",
+        "user_id",
+        "service_id",
+        "consultation_type",
+        "scheduled_at",
+        "duration_minutes",
+        "buffer_minutes",
+        "status",
+        "meeting_link",
+        "notes",
+        "completed_at",
+        "cancelled_at",
+        "cancellation_reason",
+        "reminder_sent",
+        "created_at",
+        "updated_at",
+    )
+
+    def bookings_rows(self, services: Sequence[tuple[uuid.UUID, int]]) -> Iterator[tuple[Any, ...]]:
+        """Bookings over two years and the coming two months. Pending and confirmed ones (the
+        future) sit in distinct slots, as the no-overlap constraint demands; a client's share
+        of the bookings is heavy-tailed."""
+        rng, now = self.rng, self.now
+        clients = self.clients or self.users
+        weights = [1 / (rank + 1) ** 0.8 for rank in range(len(clients))]  # Zipf-like
+        taken: set[dt.datetime] = set()
+        day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        for _ in range(self.plan.bookings):
+            person = rng.choices(clients, weights)[0]
+            service_id, minutes = rng.choice(services)
+            future = rng.random() < 0.05
+            status = "cancelled"
+            if future:
+                for _attempt in range(20):
+                    day = day0 + dt.timedelta(days=rng.randrange(2, 60))
+                    if day.weekday() >= 5:
+                        continue
+                    # slots every four hours leave room for the longest service and its buffer
+                    at = day + dt.timedelta(hours=rng.choice((8, 12)))
+                    if at not in taken:
+                        taken.add(at)
+                        status = "confirmed" if rng.random() < 0.6 else "pending"
+                        break
+                else:
+                    at = day0 + dt.timedelta(days=rng.randrange(2, 60), hours=9)
+            else:
+                at = _moment(rng, now - dt.timedelta(days=2 * 365), now - dt.timedelta(hours=2))
+                at = at.replace(minute=rng.choice((0, 30)), second=0, microsecond=0)
+                status = rng.pick((("completed", 0.75), ("cancelled", 0.17), ("no_show", 0.08)))
+            created = at - dt.timedelta(days=rng.lognormvariate(1.8, 0.9))
+            created = min(created, now - dt.timedelta(minutes=5))
+            done = at + dt.timedelta(minutes=minutes) if status == "completed" else None
+            cancelled = created + (at - created) * rng.random() if status == "cancelled" else None
+            yield (
+                rng.uuid(),
+                person.id,
+                service_id,
+                rng.choice(CONSULTATION_TYPES),
+                at,
+                minutes,
+                15,
+                status,
+                "https://meet.example/" + rng.uuid().hex[:12] if status != "pending" else None,
+                "Looking forward to it." if rng.random() < 0.3 else None,
+                done,
+                cancelled,
+                "schedule conflict" if cancelled else None,
+                at < now,
+                created,
+                done or cancelled or created,
+            )
+
+    # audit: logins of the last month -------------------------------------------------------
+    AUDIT = (
+        "id",
+        "created_at",
+        "user_id",
+        "action",
+        "entity_type",
+        "entity_id",
+        "ip_address",
+        "user_agent",
+        "metadata",
+    )
+
+    def login_events(self, count: int) -> Iterator[tuple[Any, ...]]:
+        rng, now = self.rng, self.now
+        month = now - dt.timedelta(days=30)
+        weights = [1 / (rank + 1) ** 0.9 for rank in range(len(self.users))]
+        chosen = rng.choices(self.users, weights, k=count)
+        for person in chosen:
+            at = _moment(rng, month, now, growth=1.0)
+            yield (
+                rng.uuid(),
+                at,
+                person.id,
+                "auth.login",
+                "user",
+                person.id,
+                f"198.51.100.{rng.randrange(1, 255)}",
+                rng.choice(AGENTS),
+                _json({"generated": True, "db_user": "dreamer_auth"}),
+            )
+
+
+async def _copy(
+    conn: asyncpg.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterator[tuple[Any, ...]] | Sequence[tuple[Any, ...]],
+    total: int,
+    progress: Progress,
+) -> int:
+    done = 0
+    progress(table, 0, total)
+    chunk: list[tuple[Any, ...]] = []
+
+    async def flush() -> None:
+        nonlocal done
+        # PostgreSQL refuses COPY into a table whose RLS applies to the one copying; the owner
+        # is exempt from its table's policies only while they are not forced, so for this
+        # transaction alone they are not (other sessions wait on the lock and never see it).
+        async with conn.transaction():
+            await conn.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+            await conn.copy_records_to_table(table, records=chunk, columns=list(columns))
+            await conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+        done += len(chunk)
+        chunk.clear()
+        progress(table, done, max(total, done))
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            await flush()
+    if chunk:
+        await flush()
+    return done
+
+
+async def generate(
+    owner_url: str,
+    plan: Plan,
+    *,
+    seed: int = 1,
+    as_of: dt.date | None = None,
+    password_hash: str,
+    progress: Progress | None = None,
+) -> Report:
+    """Load ``plan``'s rows into the (migrated, seeded) database of ``owner_url``."""
+    progress = progress or (lambda _table, _done, _total: None)
+    day = as_of or dt.datetime.now(dt.UTC).date()
+    now = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+    report = Report(plan)
+    started = time.monotonic()
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        await conn.execute("SELECT ensure_monthly_partitions('audit_logs'::regclass)")
+        services = [
+            (row["id"], row["duration_minutes"])
+            for row in await conn.fetch(
+                "SELECT id, duration_minutes FROM services WHERE is_active ORDER BY slug"
+            )
+        ]
+        if not services:
+            raise ValueError("no active services: seed the database first (dreamer seed)")
+        if await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE email LIKE $1)", f"%@{EMAIL_DOMAIN}"
+        ):
+            raise ValueError("this database already holds a generated data set")
+        audit_before = await conn.fetchval("SELECT count(*) FROM audit_logs")
+        gen = Generator(plan, seed, now, password_hash)
+        report.rows["users"] = await _copy(
+            conn, "users", gen.USERS, gen.users_rows(), plan.users, progress
+        )
+        activities: list[tuple[Any, ...]] = []
+        report.rows["leads"] = await _copy(
+            conn, "leads", gen.LEADS, gen.leads_rows(activities), plan.leads, progress
+        )
+        report.rows["lead_activities"] = await _copy(
+            conn, "lead_activities", gen.ACTIVITIES, activities, len(activities), progress
+        )
+        activities.clear()
+        report.rows["service_bookings"] = await _copy(
+            conn,
+            "service_bookings",
+            gen.BOOKINGS,
+            gen.bookings_rows(services),
+            plan.bookings,
+            progress,
+        )
+        written = await conn.fetchval("SELECT count(*) FROM audit_logs") - audit_before
+        logins = max(plan.audit - written, 0)
+        added = await _copy(
+            conn, "audit_logs", gen.AUDIT, gen.login_events(logins), logins, progress
+        )
+        report.rows["audit_logs"] = written + added
+        for table in ("users", "leads", "lead_activities", "service_bookings", "audit_logs"):
+            await conn.execute(f"ANALYZE {table}")
+    finally:
+        await conn.close()
+    report.seconds = time.monotonic() - started
+    return report
