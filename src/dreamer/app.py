@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from dreamer import __version__
+from dreamer.audit.admin_router import router as admin_audit_router
 from dreamer.auth.pages import router as auth_pages
 from dreamer.auth.router import router as auth_router
 from dreamer.auth.service import AuthEnv, passwords_for
@@ -75,6 +76,7 @@ API_ROUTERS = (
     admin_availability_router,
     leads_router,
     newsletter_router,
+    admin_audit_router,
 )
 
 

@@ -315,6 +315,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, Expected]] = {
         signed_in(200),
     ),
     ("GET", "/api/v1/admin/users"): (plain("GET", "/api/v1/admin/users"), staff(200)),
+    ("GET", "/api/v1/admin/audit"): (plain("GET", "/api/v1/admin/audit"), staff(200)),
     ("GET", "/api/v1/admin/users/{user_id}"): (
         _admin_get,
         {

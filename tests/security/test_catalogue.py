@@ -19,6 +19,8 @@ NOT_ROW_AUDITED = {
     "schema_definitions": "checksums of db/sql/, written by migrations",
     "app_secrets": "the identity key, written once by a migration",
     "cache_topics": "versions of cached reads, bumped along with the (audited) change",
+    "lead_rollup": "counts derived from leads (audited), rewritten with each change",
+    "lead_contact_rollup": "a histogram derived from leads (audited)",
 }
 
 

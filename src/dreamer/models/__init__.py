@@ -21,7 +21,13 @@ from dreamer.models.catalog import (
 )
 from dreamer.models.chat import ChatConversation, ChatMessage
 from dreamer.models.content import CaseStudy, ContentPage, Testimonial
-from dreamer.models.leads import Lead, LeadActivity, LeadScoringRule
+from dreamer.models.leads import (
+    Lead,
+    LeadActivity,
+    LeadContactRollup,
+    LeadRollup,
+    LeadScoringRule,
+)
 from dreamer.models.logs import AnalyticsEvent, AuditLog
 from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
 from dreamer.models.system import (
@@ -51,6 +57,8 @@ __all__ = [
     "ContentStatus",
     "Lead",
     "LeadActivity",
+    "LeadContactRollup",
+    "LeadRollup",
     "LeadScoringRule",
     "LeadSource",
     "LeadStatus",

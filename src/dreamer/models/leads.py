@@ -6,7 +6,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Computed, DateTime, Double, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -141,3 +153,25 @@ class LeadActivity(Base):
     description: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()
+
+
+class LeadRollup(Base):
+    """Leads per status and source, kept by the leads' statement triggers (16 shards: a
+    transaction adds to the row of its backend's shard, so concurrent writers rarely meet)."""
+
+    __tablename__ = "lead_rollup"
+
+    status: Mapped[LeadStatus] = mapped_column(pg_enum(LeadStatus, "lead_status"), primary_key=True)
+    source: Mapped[LeadSource] = mapped_column(pg_enum(LeadSource, "lead_source"), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class LeadContactRollup(Base):
+    """A histogram of the time to first contact: bucket b holds times from
+    60 * (1.01**b - 1) seconds to the start of the next bucket."""
+
+    __tablename__ = "lead_contact_rollup"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)

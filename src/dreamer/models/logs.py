@@ -28,7 +28,7 @@ class AuditLog(Base):
         UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid()
     )
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), primary_key=True, server_default=func.now()
+        DateTime(timezone=True), primary_key=True, server_default=func.clock_timestamp()
     )
     user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     action: Mapped[str] = mapped_column(Text, nullable=False)

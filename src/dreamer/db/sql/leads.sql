@@ -157,34 +157,70 @@ END $$;
 
 GRANT EXECUTE ON FUNCTION capture_lead(jsonb,boolean) TO dreamer_app;
 
--- Pipeline statistics for staff. Row policies would force a heap visit per row (they read
--- user_id); checked once here instead, the aggregates run from the indexes alone.
+-- Pipeline statistics for staff, read from the roll-ups the triggers below keep in the same
+-- transaction as the leads: the cost is that of a few hundred small rows at any table size.
+-- The median time to first contact comes from a histogram of 1 % wide buckets (its midpoint:
+-- within 0.5 % of the exact median).
+CREATE OR REPLACE FUNCTION lead_contact_bucket(seconds double precision) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT floor(ln(1 + greatest(seconds, 0) / 60) / ln(1.01))::integer
+$$;
+
 CREATE OR REPLACE FUNCTION lead_stats() RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
-    contacted bigint;
-    median double precision;
+    median_bucket integer;
 BEGIN
     IF NOT app_is_staff() THEN
         RAISE EXCEPTION 'lead statistics are for staff' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT count(*) INTO contacted FROM leads WHERE first_contact_seconds IS NOT NULL;
-    IF contacted > 0 THEN
-        SELECT avg(v) INTO median FROM (
-            SELECT first_contact_seconds AS v FROM leads
-            WHERE first_contact_seconds IS NOT NULL
-            ORDER BY first_contact_seconds
-            OFFSET (contacted - 1) / 2 LIMIT 2 - contacted % 2) middle;
-    END IF;
+    SELECT h.bucket INTO median_bucket FROM (
+        SELECT bucket, sum(n) OVER (ORDER BY bucket) AS upto, sum(n) OVER () AS total
+        FROM lead_contact_rollup WHERE n > 0) h
+    WHERE h.upto * 2 >= h.total ORDER BY h.bucket LIMIT 1;
     RETURN jsonb_build_object(
         'byStatus', (SELECT coalesce(jsonb_object_agg(status, n), '{}')
-                     FROM (SELECT status, count(*) AS n FROM leads GROUP BY status) s),
+                     FROM (SELECT status, sum(n) AS n FROM lead_rollup
+                           GROUP BY status HAVING sum(n) > 0) s),
         'bySource', (SELECT coalesce(jsonb_object_agg(source, jsonb_build_object(
                          'total', total, 'converted', converted,
                          'conversionRate', round(converted::numeric / total, 4))), '{}')
-                     FROM (SELECT source, count(*) AS total,
-                                  count(*) FILTER (WHERE status = 'converted') AS converted
-                           FROM leads GROUP BY source) s),
-        'medianHoursToFirstContact', round((median / 3600)::numeric, 2));
+                     FROM (SELECT source, sum(n) AS total,
+                                  coalesce(sum(n) FILTER (WHERE status = 'converted'), 0)
+                                      AS converted
+                           FROM lead_rollup GROUP BY source HAVING sum(n) > 0) s),
+        'medianHoursToFirstContact',
+            round((60 * (power(1.01, median_bucket + 0.5) - 1) / 3600)::numeric, 2));
+END $$;
+
+-- The roll-ups follow every insert, update and delete of leads (one statement at a time,
+-- from its transition tables; an update that moves neither status, source nor the first
+-- contact writes nothing).
+CREATE OR REPLACE FUNCTION lead_rollup_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    added text := 'SELECT status, source, first_contact_seconds AS s, 1 AS d FROM new_rows';
+    removed text := 'SELECT status, source, first_contact_seconds AS s, -1 AS d FROM old_rows';
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM lead_rollup;
+        DELETE FROM lead_contact_rollup;
+        RETURN NULL;
+    END IF;
+    -- each statement's transition tables exist only for its event, hence the dynamic SQL
+    EXECUTE format($sql$
+        WITH delta AS (%s),
+        counts AS (
+            INSERT INTO lead_rollup AS r (status, source, shard, n)
+            SELECT status, source, pg_backend_pid() %% 16, sum(d) FROM delta
+            GROUP BY status, source HAVING sum(d) <> 0
+            ON CONFLICT (status, source, shard) DO UPDATE SET n = r.n + excluded.n)
+        INSERT INTO lead_contact_rollup AS r (bucket, n)
+        SELECT lead_contact_bucket(s), sum(d) FROM delta WHERE s IS NOT NULL
+        GROUP BY 1 HAVING sum(d) <> 0
+        ON CONFLICT (bucket) DO UPDATE SET n = r.n + excluded.n
+        $sql$,
+        CASE TG_OP WHEN 'INSERT' THEN added WHEN 'DELETE' THEN removed
+                   ELSE added || ' UNION ALL ' || removed END);
+    RETURN NULL;
 END $$;
 
 GRANT EXECUTE ON FUNCTION lead_stats() TO dreamer_app;
@@ -221,6 +257,38 @@ CREATE TRIGGER leads_timeline
     AFTER UPDATE OF status, assigned_to, tags, notes, lost_reason ON leads
     FOR EACH ROW
     EXECUTE FUNCTION leads_timeline();
+
+CREATE TRIGGER leads_rollup_insert
+    AFTER INSERT ON leads
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION lead_rollup_change();
+CREATE TRIGGER leads_rollup_update
+    AFTER UPDATE ON leads
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION lead_rollup_change();
+CREATE TRIGGER leads_rollup_delete
+    AFTER DELETE ON leads
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION lead_rollup_change();
+CREATE TRIGGER leads_rollup_truncate
+    AFTER TRUNCATE ON leads
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION lead_rollup_change();
+
+-- lead_rollup, lead_contact_rollup: written by lead_rollup_change(), read by lead_stats()
+ALTER TABLE lead_rollup ENABLE ROW LEVEL SECURITY;
+ALTER TABLE lead_rollup FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON lead_rollup TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+ALTER TABLE lead_contact_rollup ENABLE ROW LEVEL SECURITY;
+ALTER TABLE lead_contact_rollup FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON lead_contact_rollup TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
 
 -- lead_activities
 ALTER TABLE lead_activities ENABLE ROW LEVEL SECURITY;
