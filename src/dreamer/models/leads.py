@@ -53,6 +53,7 @@ class Lead(Base):
         ),
         Index("idx_leads_source", "source", "status"),
         Index("idx_leads_score", "score", "id"),
+        Index("idx_leads_last_activity", text("last_activity_at DESC"), text("id DESC")),
         Index(
             "idx_leads_first_contact_seconds",
             "first_contact_seconds",

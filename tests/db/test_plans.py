@@ -1,0 +1,233 @@
+"""The plans of the key queries, on a generated data set: no sequential scan of a big table.
+
+A database is filled by ``dreamer bench generate``'s generator (scale 0.05: 500 users, 5k
+leads, 25k activities, 1k bookings, 50k audit entries) and set up with ``auto_explain``
+(every statement, nested ones inside the SECURITY DEFINER functions too, its plan sent to the
+client as a notice). The real endpoints then run through the app, as the app and auth roles,
+and every plan they produced is walked. The planner runs with ``enable_seqscan = off``, so it
+takes a sequential scan only where no index can serve: a ``Seq Scan`` of one of the big
+tables (one holding rows) means a query whose cost grows with the table — a missing index,
+or a query written so that no index applies. (How well the plans hold up at scale 1 and 10
+is measured by ``make bench``.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import event
+
+from dreamer.core.security import Argon2Params, Passwords
+from dreamer.db import reader
+from dreamer.seed.scale import EMAIL_DOMAIN, PASSWORD, Plan, generate
+from tests.harness import Cluster, clone_database, drop_database, make_settings
+
+# the tables that grow with the business (audit_logs through its partitions)
+BIG = ("users", "user_sessions", "leads", "lead_activities", "service_bookings", "audit_logs")
+SLUG = "ai-strategy-consultation"
+
+
+def _scans(node: dict[str, Any]) -> Iterator[str]:
+    if node.get("Node Type") == "Seq Scan":
+        relation = str(node.get("Relation Name", ""))
+        if any(relation == t or relation.startswith(f"{t}_") for t in BIG):
+            yield relation
+    for child in node.get("Plans", []):
+        yield from _scans(child)
+
+
+class Plans:
+    """The plans auto_explain sent on every connection the app opened."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.label = ""
+
+    def listen(self, conn: asyncpg.Connection) -> None:
+        conn.add_log_listener(self._notice)
+
+    def _notice(self, _conn: object, message: asyncpg.PostgresLogMessage) -> None:
+        text = str(message.message)
+        if "plan:" not in text:
+            return
+        plan = json.loads(text[text.index("{") :])
+        self.seen.append((self.label, plan))
+
+    def seq_scans(self, empty: set[str]) -> list[str]:
+        found = []
+        for label, plan in self.seen:
+            for relation in set(_scans(plan["Plan"])) - empty:
+                query = " ".join(str(plan.get("Query Text", "")).split())[-400:]
+                found.append(f"{label}: Seq Scan on {relation}\n    {query}")
+        return found
+
+
+@pytest.fixture
+async def scaled(cluster: Cluster, tmp_path: Path) -> AsyncIterator[tuple[Any, Plans]]:
+    from dreamer.seed.runner import run_seed
+
+    db = await clone_database(cluster)
+    try:
+        settings = make_settings(db, tmp_path, public_cache=False)
+        await run_seed(settings, db.owner_url, demo=False, only_if_empty=False)
+        cheap = Passwords(Argon2Params(time_cost=1, memory_cost=1024, parallelism=1))
+        await generate(db.owner_url, Plan.at(0.05), seed=7, password_hash=cheap.hash(PASSWORD))
+        admin = await asyncpg.connect(cluster.superuser_url)
+        try:
+            for setting, value in (
+                ("session_preload_libraries", "auto_explain"),
+                ("auto_explain.log_min_duration", "0"),
+                ("auto_explain.log_nested_statements", "on"),
+                ("auto_explain.log_format", "json"),
+                ("auto_explain.log_level", "notice"),
+                # a sequential scan is then chosen only where no index can serve the query
+                ("enable_seqscan", "off"),
+            ):
+                await admin.execute(f"ALTER DATABASE {db.name} SET {setting} = '{value}'")
+        finally:
+            await admin.close()
+        yield settings, Plans()
+    finally:
+        await drop_database(cluster, db.name)
+
+
+# asyncpg warns when a pooled connection still has a listener: ours, on purpose
+@pytest.mark.filterwarnings("ignore:.*active log listener")
+async def test_key_queries_use_indexes_at_scale(
+    scaled: tuple[Any, Plans], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dreamer.app import create_app
+
+    settings, plans = scaled
+    codecs = reader._codecs
+
+    async def listening_codecs(conn: asyncpg.Connection) -> None:
+        await codecs(conn)
+        plans.listen(conn)
+
+    monkeypatch.setattr(reader, "_codecs", listening_codecs)
+    app = create_app(settings)
+    for db in (app.state.db, app.state.auth_db):
+        for engine in (db.engine, db.reader):
+            event.listen(
+                engine.sync_engine,
+                "connect",
+                lambda dbapi, _record: plans.listen(dbapi.driver_connection),
+            )
+    owner = await asyncpg.connect(str(settings.database_owner_url))
+    try:
+        staff_email = await owner.fetchval(
+            "select email from users where role = 'super_admin' and email like $1",
+            f"%@{EMAIL_DOMAIN}",
+        )
+        heavy = await owner.fetchrow(
+            "select u.email, count(*) from users u join service_bookings b on b.user_id = u.id"
+            " where u.role = 'client' and u.status = 'active' group by u.email"
+            " order by 2 desc limit 1"
+        )
+        lead_id = await owner.fetchval("select id from leads order by created_at desc limit 1")
+        day = await owner.fetchval(
+            "select date_trunc('day', scheduled_at) from service_bookings"
+            " group by 1 order by count(*) desc limit 1"
+        )
+    finally:
+        await owner.close()
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+
+        async def call(label: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+            plans.label = label
+            response = await http.request(method, url, **kwargs)
+            assert response.status_code < 300, f"{label}: {response.status_code} {response.text}"
+            return response
+
+        async def login(email: str) -> dict[str, Any]:
+            body = {"email": email, "password": PASSWORD}
+            data: dict[str, Any] = (
+                await call("login", "POST", "/api/v1/auth/login", json=body)
+            ).json()["data"]
+            return data
+
+        staff = await login(staff_email)
+        client = await login(heavy["email"])
+        await call(
+            "refresh", "POST", "/api/v1/auth/refresh", json={"refreshToken": client["refreshToken"]}
+        )
+        as_staff = {"Authorization": f"Bearer {staff['accessToken']}"}
+        as_client = {"Authorization": f"Bearer {client['accessToken']}"}
+        await call("service by slug", "GET", f"/api/v1/services/{SLUG}")
+        start = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+        await call(
+            "availability",
+            "GET",
+            f"/api/v1/services/{SLUG}/availability",
+            params={"from": start.isoformat(), "to": (start + dt.timedelta(days=14)).isoformat()},
+        )
+        await call("own profile", "GET", "/api/v1/users/profile", headers=as_client)
+        await call("own bookings", "GET", "/api/v1/bookings", headers=as_client)
+        listed = await call(
+            "lead list",
+            "GET",
+            "/api/v1/leads",
+            params={"status": "qualified", "source": "website", "limit": 20},
+            headers=as_staff,
+        )
+        cursor = listed.json()["meta"]["nextCursor"]
+        await call(
+            "lead list, next page",
+            "GET",
+            "/api/v1/leads",
+            params={"status": "qualified", "source": "website", "limit": 20, "cursor": cursor},
+            headers=as_staff,
+        )
+        for sort in ("-score", "-lastActivityAt"):
+            await call(
+                f"lead list by {sort}",
+                "GET",
+                "/api/v1/leads",
+                params={"sort": sort},
+                headers=as_staff,
+            )
+        await call(
+            "lead search", "GET", "/api/v1/leads", params={"q": "lovelace"}, headers=as_staff
+        )
+        await call("lead stats", "GET", "/api/v1/leads/stats", headers=as_staff)
+        await call("lead timeline", "GET", f"/api/v1/leads/{lead_id}/activities", headers=as_staff)
+        await call(
+            "audit by entity",
+            "GET",
+            "/api/v1/admin/audit",
+            params={"entityType": "leads", "entityId": str(lead_id)},
+            headers=as_staff,
+        )
+        await call(
+            "bookings by day",
+            "GET",
+            "/api/v1/bookings",
+            params={"from": day.isoformat(), "to": (day + dt.timedelta(days=1)).isoformat()},
+            headers=as_staff,
+        )
+    await app.state.db.dispose()
+    await app.state.auth_db.dispose()
+    labels = {label for label, _plan in plans.seen}
+    assert len(labels) >= 15, f"auto_explain reported plans for only {sorted(labels)}"
+    owner = await asyncpg.connect(str(settings.database_owner_url))
+    try:  # partitions of months to come hold nothing: scanning them costs nothing
+        empty = {
+            r["relname"]
+            for r in await owner.fetch(
+                "select c.relname from pg_class c join pg_inherits i on i.inhrelid = c.oid"
+                " where c.reltuples <= 0"
+            )
+        }
+    finally:
+        await owner.close()
+    scans = plans.seq_scans(empty)
+    assert not scans, "\n".join(scans)
