@@ -123,12 +123,14 @@ BEGIN
                                                WHERE l.id = existing);
         RETURN;
     END IF;
-    -- round robin: the staff member who accepts leads and was assigned one least recently
-    PERFORM pg_advisory_xact_lock(hashtext('capture_lead:assign'));
+    -- round robin over the staff members who accept leads, in a fixed order; the turn comes
+    -- from a sequence, so concurrent forms never wait for each other
     SELECT u.id INTO owner FROM users u
     WHERE u.accepts_leads AND u.status = 'active' AND u.role IN ('admin', 'super_admin')
-    ORDER BY (SELECT max(l.created_at) FROM leads l WHERE l.assigned_to = u.id) NULLS FIRST,
-             u.created_at, u.id
+    ORDER BY u.created_at, u.id
+    OFFSET (SELECT nextval('lead_assignment_seq') % greatest(count(*), 1) FROM users u
+            WHERE u.accepts_leads AND u.status = 'active'
+              AND u.role IN ('admin', 'super_admin'))
     LIMIT 1;
     INSERT INTO leads (email, first_name, last_name, company, phone, message, inquiry_type,
                        source, source_details, assigned_to, user_id, tags)
