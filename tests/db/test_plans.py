@@ -106,13 +106,16 @@ async def test_key_queries_use_indexes_at_scale(
     from dreamer.app import create_app
 
     settings, plans = scaled
-    codecs = reader._codecs
+    create_pool = asyncpg.create_pool
 
-    async def listening_codecs(conn: asyncpg.Connection) -> None:
-        await codecs(conn)
+    async def listen(conn: asyncpg.Connection) -> None:
         plans.listen(conn)
 
-    monkeypatch.setattr(reader, "_codecs", listening_codecs)
+    def listening_pool(*args: Any, **kwargs: Any) -> Any:
+        # the raw readers' pool: listen on every acquire (a release drops the listener)
+        return create_pool(*args, setup=listen, **kwargs)
+
+    monkeypatch.setattr(reader.asyncpg, "create_pool", listening_pool)
     app = create_app(settings)
     for db in (app.state.db, app.state.auth_db):
         for engine in (db.engine, db.reader):

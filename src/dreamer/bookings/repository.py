@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +97,53 @@ async def page(
     if after is not None:
         query = query.where(tuple_(ServiceBooking.scheduled_at, ServiceBooking.id) > tuple_(*after))
     return (await session.scalars(query.limit(limit))).all()
+
+
+# A client's own bookings on raw asyncpg (dreamer.db.reader): the columns of BookingOut, the
+# same order and keyset as page(); RLS limits the rows to the caller's in any case.
+_OWN_COLUMNS = (
+    "id, user_id, service_id, consultation_type, scheduled_at,"
+    " scheduled_at + make_interval(mins => duration_minutes) as ends_at, duration_minutes,"
+    " time_zone, status, meeting_link, notes, cancellation_reason, cancelled_at, completed_at,"
+    " reminder_sent, created_at, updated_at"
+)
+
+
+async def own_page(
+    conn: asyncpg.Connection,
+    *,
+    user_id: uuid.UUID,
+    status: BookingStatus | None,
+    service_id: uuid.UUID | None,
+    starts_from: dt.datetime | None,
+    starts_before: dt.datetime | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Mapping[str, Any]]:
+    """``page()`` for one user, as parameterised SQL (only fixed fragments are joined)."""
+    args: list[object] = [user_id]
+    where = ["user_id = $1"]
+
+    def bind(value: object, cast: str = "") -> str:
+        args.append(value)
+        return f"${len(args)}{cast}"
+
+    if status is not None:
+        where.append(f"status = {bind(status.value, '::booking_status')}")
+    if service_id is not None:
+        where.append(f"service_id = {bind(service_id)}")
+    if starts_from is not None:
+        where.append(f"scheduled_at >= {bind(starts_from)}")
+    if starts_before is not None:
+        where.append(f"scheduled_at < {bind(starts_before)}")
+    if after is not None:
+        where.append(f"(scheduled_at, id) > ({bind(after[0])}, {bind(after[1])})")
+    sql = (
+        f"select {_OWN_COLUMNS} from service_bookings where {' and '.join(where)}"
+        f" order by scheduled_at, id limit {bind(limit)}"
+    )
+    rows: list[Mapping[str, Any]] = await conn.fetch(sql, *args)
+    return rows
 
 
 async def add_exception(session: AsyncSession, values: dict[str, Any]) -> AvailabilityException:

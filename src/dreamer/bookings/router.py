@@ -7,7 +7,7 @@ import uuid
 from email.utils import parseaddr
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from dreamer.bookings import service
@@ -21,12 +21,12 @@ from dreamer.bookings.schemas import (
     RescheduleIn,
     StaffBookingOut,
 )
-from dreamer.core.errors import ValidationFailed
+from dreamer.core.errors import Unauthorized, ValidationFailed
 from dreamer.core.pagination import cursor_meta
 from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.core.timebounds import Moment
 from dreamer.db.session import RequestContext
-from dreamer.deps import Context, DbSession, SettingsDep, SignedIn, Staff
+from dreamer.deps import BEARER_DOCS, Context, DbSession, SettingsDep, SignedIn, Staff, caller
 from dreamer.models import BookingStatus, ServiceBooking
 
 router = APIRouter(tags=["bookings"])
@@ -91,10 +91,11 @@ async def create_booking(
     return response
 
 
-@router.get("/bookings", response_model=Envelope[list[BookingOut]])
+# A hot signed-in read: it resolves the caller itself (deps.caller); a client's own list
+# reads on raw asyncpg, staff's (everyone's, with internal notes) through the ORM.
+@router.get("/bookings", response_model=Envelope[list[BookingOut]], dependencies=[BEARER_DOCS])
 async def list_bookings(
-    db: DbSession,
-    ctx: SignedIn,
+    request: Request,
     status: BookingStatus | None = None,
     service_id: Annotated[uuid.UUID | None, Query(alias="serviceId")] = None,
     from_: Annotated[Moment | None, Query(alias="from")] = None,
@@ -104,20 +105,35 @@ async def list_bookings(
 ) -> JSONResponse:
     """Your bookings (staff: everyone's), soonest first; filters by status, service and start
     time; `meta.nextCursor` continues the list."""
-    rows, next_cursor = await service.page(
-        db,
-        ctx,
-        status=status,
-        service_id=service_id,
-        starts_from=from_,
-        starts_before=to,
-        cursor=cursor,
-        limit=limit,
-    )
-    return ok(
-        [out(b, ctx) for b in rows],
-        cursor_meta(limit, next_cursor),
-    )
+    ctx, database = await caller(request)
+    if not ctx.is_authenticated:
+        raise Unauthorized()
+    if not ctx.is_staff:
+        async with database.public.as_caller(ctx) as conn:
+            own, next_cursor = await service.own_page(
+                conn,
+                ctx,
+                status=status,
+                service_id=service_id,
+                starts_from=from_,
+                starts_before=to,
+                cursor=cursor,
+                limit=limit,
+            )
+        data = [BookingOut.model_validate(dict(b)).model_dump(mode="json") for b in own]
+        return ok(data, cursor_meta(limit, next_cursor))
+    async with database.read(ctx) as db:
+        rows, next_cursor = await service.page(
+            db,
+            ctx,
+            status=status,
+            service_id=service_id,
+            starts_from=from_,
+            starts_before=to,
+            cursor=cursor,
+            limit=limit,
+        )
+    return ok([out(b, ctx) for b in rows], cursor_meta(limit, next_cursor))
 
 
 @router.get(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -230,6 +231,34 @@ async def page(
         limit=limit + 1,
     )
     return split_page(rows, limit, lambda b: (b.scheduled_at, b.id))
+
+
+async def own_page(
+    conn: asyncpg.Connection,
+    ctx: RequestContext,
+    *,
+    status: BookingStatus | None,
+    service_id: uuid.UUID | None,
+    starts_from: dt.datetime | None,
+    starts_before: dt.datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[Mapping[str, Any]], str | None]:
+    """``page()`` for a caller who is not staff (their own bookings), read in
+    ``PublicReader.as_caller(ctx)``."""
+    assert ctx.user_id is not None
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.own_page(
+        conn,
+        user_id=ctx.user_id,
+        status=status,
+        service_id=service_id,
+        starts_from=starts_from,
+        starts_before=starts_before,
+        after=after,
+        limit=limit + 1,
+    )
+    return split_page(rows, limit, lambda b: (b["scheduled_at"], b["id"]))
 
 
 def _history(booking: ServiceBooking, ctx: RequestContext, event: str, **facts: Any) -> None:

@@ -1,4 +1,4 @@
-"""Anonymous public reads on raw asyncpg: no ORM, no session, one pooled round trip.
+"""The hottest reads on raw asyncpg: no ORM, no session; anonymous ones in one round trip.
 
 The hottest reads of the site (the catalogue today; pages and case studies next) are anonymous
 and read-only. They run here on a small pool of the app role whose connections are read-only
@@ -6,19 +6,25 @@ and read-only. They run here on a small pool of the app role whose connections a
 RLS reads an unset context as the anonymous caller, the least any policy allows, so these
 statements see exactly what an anonymous request through the ORM would. Statements are
 parameterised (``$1``…) and prepared once per connection by asyncpg. JSON columns come back
-decoded. Signed-in callers never come here (their reads carry their identity).
+decoded.
+
+A signed-in caller's hot reads (own profile, own bookings) come through ``as_caller``: a
+read-only transaction that starts with ``app_begin`` — the same statement, the same session
+check and the same RLS context as ``Database.transaction`` — then the reads, then COMMIT.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import orjson
 
 from dreamer.core.config import SHUTDOWN_SECONDS
+from dreamer.db.context import BEGIN_RAW, RequestContext, StaleIdentity, context_args
 
 
 async def _codecs(conn: asyncpg.Connection) -> None:
@@ -56,7 +62,7 @@ class PublicReader:
                         init=_codecs,
                         reset=_nothing_to_reset,
                         server_settings={
-                            "application_name": "dreamer-public-read",
+                            "application_name": "dreamer-read",
                             "default_transaction_read_only": "on",
                         },
                     )
@@ -73,6 +79,15 @@ class PublicReader:
         async with pool.acquire(timeout=self.timeout) as conn:
             row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
             return row
+
+    @asynccontextmanager
+    async def as_caller(self, ctx: RequestContext) -> AsyncIterator[asyncpg.Connection]:
+        """A read-only transaction as ``ctx`` (401 when its session has ended)."""
+        pool = await self._get()
+        async with pool.acquire(timeout=self.timeout) as conn, conn.transaction(readonly=True):
+            if not await conn.fetchval(BEGIN_RAW, *context_args(ctx)):
+                raise StaleIdentity
+            yield conn
 
     async def close(self) -> None:
         """Close the pool, waiting at most SHUTDOWN_SECONDS for connections still in use."""

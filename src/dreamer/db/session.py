@@ -8,12 +8,9 @@ SQL text. Services never commit: leaving the block commits, an exception rolls b
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,62 +18,19 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from dreamer.core.errors import CommitAnyway, Unauthorized
+from dreamer.core.errors import CommitAnyway
+from dreamer.db.context import (
+    ANONYMOUS,
+    BEGIN,
+    SYSTEM,
+    RequestContext,
+    StaleIdentity,
+    context_params,
+)
 from dreamer.db.reader import PublicReader
 from dreamer.db.urls import async_url, plain_url
-from dreamer.models import STAFF_ROLES
 
-ANONYMOUS = "anonymous"
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    """Who is asking, as the database should see it."""
-
-    user_id: uuid.UUID | None = None
-    role: str = ANONYMOUS
-    visitor_id: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    request_id: str | None = None
-    session_id: uuid.UUID | None = None
-
-    @property
-    def is_authenticated(self) -> bool:
-        return self.user_id is not None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.user_id is not None and self.role in STAFF_ROLES
-
-
-SYSTEM = RequestContext(role="system")
-
-# One round trip: sets the transaction-local context and, for a signed-in caller, checks that
-# the token's session is live and its role current (migration 0004, ``app_begin``).
-_BEGIN = text(
-    "select app_begin(cast(:user_id as uuid), cast(:session_id as uuid), :role, :visitor_id,"
-    " :ip, :user_agent, :request_id)"
-)
-
-
-class StaleIdentity(Unauthorized):
-    """The access token's session was revoked, or its role or the account changed."""
-
-    def __init__(self) -> None:
-        super().__init__("The session has ended or the account changed; sign in or refresh")
-
-
-def context_params(ctx: RequestContext) -> dict[str, str | None]:
-    return {
-        "user_id": str(ctx.user_id) if ctx.user_id else None,
-        "session_id": str(ctx.session_id) if ctx.session_id else None,
-        "role": ctx.role,
-        "visitor_id": ctx.visitor_id,
-        "ip": ctx.ip,
-        "user_agent": ctx.user_agent,
-        "request_id": ctx.request_id,
-    }
+__all__ = ["ANONYMOUS", "SYSTEM", "Database", "RequestContext", "StaleIdentity", "context_params"]
 
 
 class Database:
@@ -157,7 +111,7 @@ class Database:
     @staticmethod
     async def identify(session: AsyncSession, ctx: RequestContext) -> None:
         """(Re)set the caller inside the current transaction, e.g. right after a login."""
-        if not await session.scalar(_BEGIN, context_params(ctx)):
+        if not await session.scalar(BEGIN, context_params(ctx)):
             raise StaleIdentity
 
     async def dispose(self) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,19 @@ from dreamer.models import User, UserRole, UserStatus
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id, populate_existing=True)
+
+
+# One's own profile on raw asyncpg (dreamer.db.reader): the columns of UserOut.
+_PROFILE = (
+    "select id, email, first_name, last_name, phone, company, job_title, role, status,"
+    " email_verified, accepts_leads, last_login, preferences, created_at, updated_at"
+    " from users where id = $1"
+)
+
+
+async def profile_row(conn: asyncpg.Connection, user_id: uuid.UUID) -> Mapping[str, Any] | None:
+    row: Mapping[str, Any] | None = await conn.fetchrow(_PROFILE, user_id)
+    return row
 
 
 async def update_fields(session: AsyncSession, user_id: uuid.UUID, values: dict[str, Any]) -> bool:

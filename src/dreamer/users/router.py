@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from dreamer.auth.schemas import UserOut
+from dreamer.core.errors import Unauthorized
 from dreamer.core.responses import Envelope, JSONResponse, ok
-from dreamer.deps import DbSession, SignedIn
+from dreamer.deps import BEARER_DOCS, DbSession, SignedIn, caller
 from dreamer.users import service
 from dreamer.users.schemas import ProfileIn
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("/profile", response_model=Envelope[UserOut])
-async def get_profile(db: DbSession, ctx: SignedIn) -> JSONResponse:
+# A hot signed-in read: it resolves the caller itself (deps.caller) and reads on raw asyncpg.
+@router.get("/profile", response_model=Envelope[UserOut], dependencies=[BEARER_DOCS])
+async def get_profile(request: Request) -> JSONResponse:
     """The signed-in account. `emailVerified` tells whether the address is confirmed."""
-    user = await service.profile(db, ctx)
-    return ok(UserOut.model_validate(user).model_dump(mode="json"))
+    ctx, database = await caller(request)
+    if not ctx.is_authenticated:
+        raise Unauthorized()
+    async with database.public.as_caller(ctx) as conn:
+        user = await service.profile(conn, ctx)
+    return ok(UserOut.model_validate(dict(user)).model_dump(mode="json"))
 
 
 @router.put("/profile", response_model=Envelope[UserOut])

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth import service as auth
@@ -18,9 +19,10 @@ from dreamer.users import repository
 from dreamer.users.schemas import ProfileIn
 
 
-async def profile(session: AsyncSession, ctx: RequestContext) -> User:
+async def profile(conn: asyncpg.Connection, ctx: RequestContext) -> Mapping[str, Any]:
+    """The caller's own account, read in ``PublicReader.as_caller(ctx)`` (under RLS)."""
     assert ctx.user_id is not None
-    user = await repository.get(session, ctx.user_id)
+    user = await repository.profile_row(conn, ctx.user_id)
     if user is None:
         raise NotFound("No such user")
     return user
@@ -31,7 +33,10 @@ async def update_profile(session: AsyncSession, ctx: RequestContext, changes: Pr
     assert ctx.user_id is not None
     if values := changes.model_dump(exclude_unset=True):
         await repository.update_fields(session, ctx.user_id, values)
-    return await profile(session, ctx)
+    user = await repository.get(session, ctx.user_id)
+    if user is None:
+        raise NotFound("No such user")
+    return user
 
 
 async def list_users(

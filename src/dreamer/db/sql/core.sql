@@ -194,16 +194,24 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     step := make_interval(secs => p_window_seconds * p_cost / p_limit);
+    -- A bucket is no record worth a disk flush: the hit's transaction (one statement, in
+    -- autocommit) commits without waiting for the WAL, so the row is locked for microseconds
+    -- and a burst on one key does not queue behind fsyncs. A crash may forget the last
+    -- fraction of a second of hits, which errs towards allowing.
+    PERFORM set_config('synchronous_commit', 'off', true);
     INSERT INTO rate_limits AS r (key_hash, drained_at)
     VALUES (key, at + step)
-    ON CONFLICT (key_hash) DO UPDATE SET drained_at = greatest(r.drained_at, at) + step
-        WHERE greatest(r.drained_at, at) + step <= at + window_length
+    -- the time is read again once the row is locked: a hit that waited for the lock is
+    -- judged at the moment it is counted, not at the moment it started waiting
+    ON CONFLICT (key_hash) DO UPDATE
+        SET drained_at = greatest(r.drained_at, clock_timestamp()) + step
+        WHERE greatest(r.drained_at, clock_timestamp()) + step <= clock_timestamp() + window_length
     RETURNING drained_at INTO drained;
     IF FOUND THEN
         RETURN 0;
     END IF;
     SELECT r.drained_at INTO drained FROM rate_limits r WHERE r.key_hash = key;
-    RETURN greatest(1, ceil(extract(epoch FROM drained + step - at - window_length)))::integer;
+    RETURN greatest(1, ceil(extract(epoch FROM drained + step - clock_timestamp() - window_length)))::integer;
 END $$;
 
 GRANT EXECUTE ON FUNCTION rate_limit_hit(text,integer,integer,double precision) TO dreamer_app;
