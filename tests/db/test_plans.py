@@ -25,7 +25,6 @@ import pytest
 from sqlalchemy import event
 
 from dreamer.core.security import Argon2Params, Passwords
-from dreamer.db import reader
 from dreamer.seed.scale import EMAIL_DOMAIN, PASSWORD, Plan, generate
 from tests.harness import Cluster, clone_database, drop_database, make_settings
 
@@ -115,7 +114,7 @@ async def test_key_queries_use_indexes_at_scale(
         # the raw readers' pool: listen on every acquire (a release drops the listener)
         return create_pool(*args, setup=listen, **kwargs)
 
-    monkeypatch.setattr(reader.asyncpg, "create_pool", listening_pool)
+    monkeypatch.setattr(asyncpg, "create_pool", listening_pool)  # as reader.py calls it
     app = create_app(settings)
     for db in (app.state.db, app.state.auth_db):
         for engine in (db.engine, db.reader):
