@@ -25,11 +25,14 @@ format: setup
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
 
+# the staff queries' scales (the data sets are kept in bench/.data; scale 10 takes a while)
+BENCH_SCALES ?= 1,10
+
 bench: setup
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 	  && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk for make bench" >&2; exit 1; }
 	$(BIN)/python -m bench
-	$(BIN)/python -m bench.leads
+	$(BIN)/python -m bench.staff --scales $(BENCH_SCALES)
 
 # Re-resolve the locks from the ranges in pyproject.toml (after changing a dependency).
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \

@@ -39,6 +39,7 @@ import httpx
 
 from dreamer.seed.scale import EMAIL_DOMAIN, PASSWORD
 
+ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
 SLUG = "ai-strategy-consultation"
 SCALE = "0.05"  # the generated data behind the signed-in reads (500 users, 1k bookings)
@@ -78,6 +79,7 @@ class Scenario:
     target: float  # capture the service read, whose rate it is held against)
     signed_in: bool = False
     lua: str | None = None
+    peer_target: float | None = None  # the ratio to the DRF peer (bench/peer), same path
 
 
 SCENARIOS = [
@@ -97,7 +99,15 @@ SCENARIOS = [
     Scenario(
         "own profile (RLS)", "cached", "/api/v1/users/profile", "/api/v1/users/profile", 0.5, True
     ),
-    Scenario("own bookings (RLS)", "cached", "/api/v1/bookings", "/api/v1/bookings", 0.5, True),
+    Scenario(
+        "own bookings (RLS)",
+        "cached",
+        "/api/v1/bookings",
+        "/api/v1/bookings",
+        0.5,
+        True,
+        peer_target=2.0,
+    ),
     Scenario(
         "lead capture POST /contact",
         "cached",
@@ -196,7 +206,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: `make bench` installs it as root (apt-get install wrk)")
 
-    ports = {"cached": _free_port(), "uncached": _free_port(), "baseline": _free_port()}
+    ports = {name: _free_port() for name in ("cached", "uncached", "baseline", "peer")}
+    peer_python = _peer_venv()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     with tempfile.TemporaryDirectory(prefix="dreamer-bench-") as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
@@ -223,6 +234,15 @@ def main() -> None:
             base_env = dict(
                 env, BASELINE_DATABASE_URL=roles["owner"], BASELINE_SECRET=env["SECRET_KEY"]
             )
+            peer_env = dict(
+                env,
+                PEER_DATABASE_URL=roles["owner"],
+                PEER_SECRET=env["SECRET_KEY"],
+                PYTHONPATH=str(ROOT),
+            )
+            # gunicorn's documented worker count: (2 x cores) + 1 synchronous workers
+            peer = [str(peer_python), "-m", "gunicorn", "bench.peer.wsgi:application"]
+            peer += ["--workers", str(2 * (os.cpu_count() or 1) + 1), "--log-level", "warning"]
             with (
                 _process(
                     [*uncached, "--port", str(ports["uncached"])],
@@ -234,9 +254,15 @@ def main() -> None:
                     base_env,
                     Path(home) / "baseline.log",
                 ),
+                _process(
+                    [*peer, "--bind", f"127.0.0.1:{ports['peer']}"],
+                    peer_env,
+                    Path(home) / "peer.log",
+                ),
             ):
                 _wait_ready(f"{urls['uncached']}/readyz")
                 _wait_ready(f"{urls['baseline']}/healthz")
+                _wait_ready(f"{urls['peer']}/api/v1/services")
                 email = asyncio.run(_busiest_client(roles["owner"]))
                 token = _login(urls["cached"], email)
                 results = _run(args, urls, token)
@@ -244,6 +270,29 @@ def main() -> None:
                 memory = _worker_rss_mb(serve_pid)
                 pgbench = _pgbench(args, env)
     _report(args, results, memory, logins, pgbench)
+
+
+PEER_PACKAGES = (
+    "django>=5.2,<6",
+    "djangorestframework>=3.15,<4",
+    "gunicorn>=23,<24",
+    "psycopg[binary]>=3.2,<4",
+    "pyjwt>=2.9,<3",
+)
+
+
+def _peer_venv() -> Path:
+    """The DRF peer's own virtualenv (bench/.peer-venv), made on first use."""
+    venv = ROOT / "bench" / ".peer-venv"
+    python = venv / "bin" / "python"
+    marker = venv / "installed"
+    if not marker.exists() or marker.read_text() != "\n".join(PEER_PACKAGES):
+        print("installing the DRF peer (bench/.peer-venv) …", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, *PEER_PACKAGES], check=True)
+        marker.write_text("\n".join(PEER_PACKAGES))
+    return python
 
 
 async def _busiest_client(owner_url: str) -> str:
@@ -352,18 +401,21 @@ def _run(args: argparse.Namespace, urls: dict[str, str], token: str) -> dict[str
         f" {args.workers} workers each; {os.cpu_count()} cores shared with the load generator"
     )
     for path in ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz"):  # warm all up
-        for url in urls.values():
-            wrk(f"{url}{path}", 1, args.connections)
+        for name, url in urls.items():
+            if name != "peer" or path != "/healthz":
+                wrk(f"{url}{path}", 1, args.connections)
     bearer = {"Authorization": f"Bearer {token}"}
     best: dict[str, dict[str, Load]] = {}
     for _ in range(args.rounds):
         for scenario in SCENARIOS:
             headers = bearer if scenario.signed_in else None
-            pair = (
+            sides = [
                 ("dreamer", f"{urls[scenario.which]}{scenario.path}", scenario.lua),
                 ("baseline", f"{urls['baseline']}{scenario.baseline_path}", None),
-            )
-            for side, url, lua in pair:
+            ]
+            if scenario.peer_target is not None:
+                sides.append(("peer", f"{urls['peer']}{scenario.path}", None))
+            for side, url, lua in sides:
                 load = wrk(url, args.seconds, args.connections, headers=headers, lua=lua)
                 kept = best.setdefault(scenario.name, {}).get(side)
                 if kept is None or load.requests_per_second > kept.requests_per_second:
@@ -379,26 +431,33 @@ def _report(
     pgbench: float,
 ) -> None:
     header = f"{'scenario':27} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}"
-    print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>9}")
-    rows = []
+    print(f"{header} {'baseline':>9} {'ratio':>6} {'target':>9} {'peer':>7} {'x peer':>6} target")
+    rows: list[dict[str, object]] = []
     for scenario in SCENARIOS:
         name, target = scenario.name, scenario.target
         ours, theirs = results[name]["dreamer"], results[name]["baseline"]
         ratio = ours.requests_per_second / theirs.requests_per_second
         verdict = f"≥{target} {'ok' if ratio >= target else 'MISS'}"
-        print(
+        line = (
             f"{name:27} {ours.requests_per_second:8.0f} {ours.p50_ms:7.2f} {ours.p99_ms:7.2f}"
             f" {ours.errors:6d} {theirs.requests_per_second:9.0f} {ratio:6.2f} {verdict:>9}"
         )
-        rows.append(
-            {
-                "scenario": name,
-                "dreamer": asdict(ours),
-                "baseline": asdict(theirs),
-                "ratio": round(ratio, 3),
-                "target": target,
-            }
-        )
+        row: dict[str, object] = {
+            "scenario": name,
+            "dreamer": asdict(ours),
+            "baseline": asdict(theirs),
+            "ratio": round(ratio, 3),
+            "target": target,
+        }
+        if scenario.peer_target is not None:
+            peer = results[name]["peer"]
+            over = ours.requests_per_second / peer.requests_per_second
+            good = "ok" if over >= scenario.peer_target else "MISS"
+            line += f" {peer.requests_per_second:7.0f} {over:6.2f} ≥{scenario.peer_target:g} {good}"
+            row |= {"peer": asdict(peer), "ratio_to_peer": round(over, 3)}
+            row["peer_target"] = scenario.peer_target
+        print(line)
+        rows.append(row)
     per_core = logins.requests_per_second / min(args.workers, os.cpu_count() or 1)
     print(
         f"login at the production Argon2id parameters: {logins.requests_per_second:.1f}/s,"
