@@ -194,34 +194,62 @@ BEGIN
             round((60 * (power(1.01, median_bucket + 0.5) - 1) / 3600)::numeric, 2));
 END $$;
 
--- The roll-ups follow every insert, update and delete of leads (one statement at a time,
--- from its transition tables; an update that moves neither status, source nor the first
--- contact writes nothing).
-CREATE OR REPLACE FUNCTION lead_rollup_change() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
-DECLARE
-    added text := 'SELECT status, source, first_contact_seconds AS s, 1 AS d FROM new_rows';
-    removed text := 'SELECT status, source, first_contact_seconds AS s, -1 AS d FROM old_rows';
+-- The roll-ups follow every insert, update and delete of leads, one statement at a time, from
+-- its transition tables: one function per event, so each runs static SQL with a cached plan,
+-- and a statement that touched no row (or moved neither status, source nor the first contact)
+-- writes nothing.
+CREATE OR REPLACE FUNCTION lead_rollup_apply(delta jsonb) RETURNS void LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    WITH d AS (
+        SELECT x.status, x.source, x.s, x.d
+        FROM jsonb_to_recordset(delta) AS x(status lead_status, source lead_source,
+                                            s double precision, d integer)),
+    counts AS (
+        INSERT INTO lead_rollup AS r (status, source, shard, n)
+        SELECT status, source, pg_backend_pid() % 16, sum(d) FROM d
+        GROUP BY status, source HAVING sum(d) <> 0
+        ON CONFLICT (status, source, shard) DO UPDATE SET n = r.n + excluded.n)
+    INSERT INTO lead_contact_rollup AS r (bucket, n)
+    SELECT lead_contact_bucket(s), sum(d) FROM d WHERE s IS NOT NULL
+    GROUP BY 1 HAVING sum(d) <> 0
+    ON CONFLICT (bucket) DO UPDATE SET n = r.n + excluded.n
+$$;
+
+CREATE OR REPLACE FUNCTION lead_rollup_insert() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM lead_rollup_apply(jsonb_agg(jsonb_build_object(
+        'status', status, 'source', source, 's', first_contact_seconds, 'd', n)))
+    FROM (SELECT status, source, first_contact_seconds, count(*) AS n FROM new_rows
+          GROUP BY 1, 2, 3) g
+    HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION lead_rollup_update() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    PERFORM lead_rollup_apply(jsonb_agg(jsonb_build_object(
+        'status', status, 'source', source, 's', s, 'd', n)))
+    FROM (SELECT status, source, s, sum(d) AS n FROM (
+              SELECT n.status, n.source, n.first_contact_seconds AS s, 1 AS d
+              FROM new_rows n
+              UNION ALL
+              SELECT o.status, o.source, o.first_contact_seconds, -1 FROM old_rows o) c
+          GROUP BY 1, 2, 3 HAVING sum(d) <> 0) g
+    HAVING count(*) > 0;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION lead_rollup_delete() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM lead_rollup;
         DELETE FROM lead_contact_rollup;
         RETURN NULL;
     END IF;
-    -- each statement's transition tables exist only for its event, hence the dynamic SQL
-    EXECUTE format($sql$
-        WITH delta AS (%s),
-        counts AS (
-            INSERT INTO lead_rollup AS r (status, source, shard, n)
-            SELECT status, source, pg_backend_pid() %% 16, sum(d) FROM delta
-            GROUP BY status, source HAVING sum(d) <> 0
-            ON CONFLICT (status, source, shard) DO UPDATE SET n = r.n + excluded.n)
-        INSERT INTO lead_contact_rollup AS r (bucket, n)
-        SELECT lead_contact_bucket(s), sum(d) FROM delta WHERE s IS NOT NULL
-        GROUP BY 1 HAVING sum(d) <> 0
-        ON CONFLICT (bucket) DO UPDATE SET n = r.n + excluded.n
-        $sql$,
-        CASE TG_OP WHEN 'INSERT' THEN added WHEN 'DELETE' THEN removed
-                   ELSE added || ' UNION ALL ' || removed END);
+    PERFORM lead_rollup_apply(jsonb_agg(jsonb_build_object(
+        'status', status, 'source', source, 's', first_contact_seconds, 'd', -n)))
+    FROM (SELECT status, source, first_contact_seconds, count(*) AS n FROM old_rows
+          GROUP BY 1, 2, 3) g
+    HAVING count(*) > 0;
     RETURN NULL;
 END $$;
 
@@ -264,23 +292,23 @@ CREATE TRIGGER leads_rollup_insert
     AFTER INSERT ON leads
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT
-    EXECUTE FUNCTION lead_rollup_change();
+    EXECUTE FUNCTION lead_rollup_insert();
 CREATE TRIGGER leads_rollup_update
     AFTER UPDATE ON leads
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT
-    EXECUTE FUNCTION lead_rollup_change();
+    EXECUTE FUNCTION lead_rollup_update();
 CREATE TRIGGER leads_rollup_delete
     AFTER DELETE ON leads
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT
-    EXECUTE FUNCTION lead_rollup_change();
+    EXECUTE FUNCTION lead_rollup_delete();
 CREATE TRIGGER leads_rollup_truncate
     AFTER TRUNCATE ON leads
     FOR EACH STATEMENT
-    EXECUTE FUNCTION lead_rollup_change();
+    EXECUTE FUNCTION lead_rollup_delete();
 
--- lead_rollup, lead_contact_rollup: written by lead_rollup_change(), read by lead_stats()
+-- lead_rollup, lead_contact_rollup: written by the lead_rollup_* triggers, read by lead_stats()
 ALTER TABLE lead_rollup ENABLE ROW LEVEL SECURITY;
 ALTER TABLE lead_rollup FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON lead_rollup TO dreamer_owner
