@@ -20,9 +20,9 @@ from sqlalchemy import (
     delete,
     func,
     literal_column,
-    or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -97,12 +97,9 @@ async def page(
     """Keyset pagination on (sort column, id): fast at any depth, stable under inserts."""
     column = SORTS[sort]
     query = filtered(select(Lead), filters)
-    if after is not None:
-        value, ident = after
-        if descending:
-            query = query.where(or_(column < value, and_(column == value, Lead.id < ident)))
-        else:
-            query = query.where(or_(column > value, and_(column == value, Lead.id > ident)))
+    if after is not None:  # a row comparison: the index on (column, id) starts right there
+        position = tuple_(column, Lead.id)
+        query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
     order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
     return (await session.scalars(query.order_by(*order).limit(limit))).all()
 

@@ -40,8 +40,8 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
         Index("idx_leads_email", "email_normalized"),
-        Index("idx_leads_status", "status"),
-        Index("idx_leads_created_at", text("created_at DESC")),
+        Index("idx_leads_status", "status", text("created_at DESC"), text("id DESC")),
+        Index("idx_leads_created_at", text("created_at DESC"), text("id DESC")),
         Index("idx_leads_user_id", "user_id"),
         Index("idx_leads_assigned_to", "assigned_to"),
         Index("idx_leads_search", "search", postgresql_using="gin"),
@@ -51,7 +51,7 @@ class Lead(Base):
             postgresql_using="gin",
             postgresql_ops={"tags": "jsonb_path_ops"},
         ),
-        Index("idx_leads_source", "source", "status"),
+        Index("idx_leads_source", "source", "status", text("created_at DESC"), text("id DESC")),
         Index("idx_leads_score", "score", "id"),
         Index("idx_leads_last_activity", text("last_activity_at DESC"), text("id DESC")),
         Index(
