@@ -24,8 +24,10 @@ from dreamer.audit.admin_router import router as admin_audit_router
 from dreamer.auth.pages import router as auth_pages
 from dreamer.auth.router import router as auth_router
 from dreamer.auth.service import AuthEnv, passwords_for
+from dreamer.bookings import router as bookings_routes
 from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
+from dreamer.catalog import router as catalog_routes
 from dreamer.catalog.router import router as catalog_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.docs import install_docs
@@ -34,6 +36,7 @@ from dreamer.core.http import CORS, RequestInfoMiddleware, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse
+from dreamer.core.routing import PlainRoute
 from dreamer.db.cache import PublicCacheMiddleware, PublicReadCache
 from dreamer.db.migrate import head_revision
 from dreamer.db.ratelimit import RateLimiter
@@ -42,6 +45,7 @@ from dreamer.leads.router import contact_router
 from dreamer.leads.router import router as leads_router
 from dreamer.newsletter.pages import router as newsletter_pages
 from dreamer.newsletter.router import router as newsletter_router
+from dreamer.users import router as users_routes
 from dreamer.users.admin_router import router as admin_users_router
 from dreamer.users.router import router as users_router
 
@@ -159,6 +163,28 @@ PROBES = [
     Route("/readyz", _readyz, methods=["GET", "HEAD"]),
 ]
 
+
+async def _service_by_slug(request: Request) -> Response:
+    return await catalog_routes.get_service(request, request.path_params["slug"])
+
+
+async def _services(request: Request) -> Response:
+    return await catalog_routes.list_services(request)
+
+
+async def _own_bookings(request: Request) -> Response:
+    return await bookings_routes.list_bookings(request)
+
+
+# The hottest reads' plain requests (dreamer.core.routing), served before FastAPI's routes by
+# the same endpoint functions; requests with parameters go on to the documented routes.
+PLAIN_READS = [
+    PlainRoute(f"{API_PREFIX}/services", _services),
+    PlainRoute(f"{API_PREFIX}/services/{{slug}}", _service_by_slug),
+    PlainRoute(f"{API_PREFIX}/users/profile", users_routes.get_profile),
+    PlainRoute(f"{API_PREFIX}/bookings", _own_bookings),
+]
+
 PARTITION_CHECK_SECONDS = 6 * 3600
 
 
@@ -262,7 +288,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
-    app.router.routes[:0] = PROBES
+    app.router.routes[:0] = [*PROBES, *PLAIN_READS]
     app.include_router(_ops_router())  # its legacy redirect never matches /api/v1/…
     for domain in API_ROUTERS:
         app.include_router(domain, prefix=API_PREFIX)
