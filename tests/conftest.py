@@ -83,13 +83,13 @@ async def app_conn(fresh_db: ClonedDatabase) -> AsyncIterator[asyncpg.Connection
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from dreamer.app import create_app
+    from dreamer.app import close_pools, create_app
 
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
-    await app.state.db.dispose()
+    await close_pools(app)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from dreamer.app import create_app
+from dreamer.app import close_pools, create_app
 from dreamer.core.config import Settings
 from dreamer.core.http import VISITOR_COOKIE
 from dreamer.db.migrate import head_revision
@@ -32,7 +32,7 @@ async def test_readyz_reports_an_unreachable_database(client: httpx.AsyncClient)
     app = client._transport.app  # type: ignore[attr-defined]
     from dreamer.db.session import Database
 
-    await app.state.db.dispose()
+    await close_pools(app)
     app.state.db = Database("postgresql://dreamer_app:wrong@127.0.0.1:1/nowhere")
     response = await client.get("/readyz")
     assert response.status_code == 503

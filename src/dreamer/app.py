@@ -236,6 +236,14 @@ class DreamerAPI(FastAPI):
 NO_TELEMETRY = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
+async def close_pools(app: FastAPI) -> None:
+    """Close the database pools ``create_app`` opened (the lifespan's end; tests that drive
+    the app without its lifespan call it themselves)."""
+    await app.state.db.dispose()
+    await app.state.auth_db.dispose()
+    await app.state.limiter.dispose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
@@ -253,8 +261,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if cache is not None:
             await cache.stop()
         maintenance.cancel()
-        await app.state.db.dispose()
-        await app.state.auth_db.dispose()
+        await close_pools(app)
 
     app = DreamerAPI(
         telemetry=NO_TELEMETRY,  # type: ignore[arg-type]
@@ -279,7 +286,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_auth_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
-    app.state.limiter = RateLimiter(app.state.db)
+    app.state.limiter = RateLimiter(
+        settings.database_url,
+        pool_size=max(2, settings.db_pool_size // 2),
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     app.state.auth = AuthEnv(
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)
     )

@@ -96,7 +96,7 @@ async def test_limits_are_configurable(
 ) -> None:
     from pathlib import Path
 
-    from dreamer.app import create_app
+    from dreamer.app import close_pools, create_app
     from tests.harness import ClonedDatabase, make_settings
 
     assert isinstance(fresh_db, ClonedDatabase) and isinstance(tmp_path, Path)
@@ -115,7 +115,7 @@ async def test_limits_are_configurable(
                 },
             )
             codes.append(response.status_code)
-    await app.state.db.dispose()
+    await close_pools(app)
     assert codes == [201, 201, 429]
 
 

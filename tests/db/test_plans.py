@@ -102,7 +102,7 @@ async def scaled(cluster: Cluster, tmp_path: Path) -> AsyncIterator[tuple[Any, P
 async def test_key_queries_use_indexes_at_scale(
     scaled: tuple[Any, Plans], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dreamer.app import create_app
+    from dreamer.app import close_pools, create_app
 
     settings, plans = scaled
     create_pool = asyncpg.create_pool
@@ -216,8 +216,7 @@ async def test_key_queries_use_indexes_at_scale(
             params={"from": day.isoformat(), "to": (day + dt.timedelta(days=1)).isoformat()},
             headers=as_staff,
         )
-    await app.state.db.dispose()
-    await app.state.auth_db.dispose()
+    await close_pools(app)
     labels = {label for label, _plan in plans.seen}
     assert len(labels) >= 15, f"auto_explain reported plans for only {sorted(labels)}"
     owner = await asyncpg.connect(str(settings.database_owner_url))

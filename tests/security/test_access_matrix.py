@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 
-from dreamer.app import create_app
+from dreamer.app import close_pools, create_app
 from tests.conformance import Conformance
 from tests.factories import PASSWORD, Account, make_account
 from tests.harness import ClonedDatabase, Cluster, clone_database, drop_database, make_settings
@@ -589,7 +589,7 @@ async def world(cluster: Cluster, tmp_path: Path) -> AsyncIterator[World]:
         }
         yield World(client, owner, accounts, Conformance(app.openapi()))
     await owner.close()
-    await app.state.db.dispose()
+    await close_pools(app)
     await drop_database(cluster, db.name)
 
 

@@ -194,11 +194,6 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     step := make_interval(secs => p_window_seconds * p_cost / p_limit);
-    -- A bucket is no record worth a disk flush: the hit's transaction (one statement, in
-    -- autocommit) commits without waiting for the WAL, so the row is locked for microseconds
-    -- and a burst on one key does not queue behind fsyncs. A crash may forget the last
-    -- fraction of a second of hits, which errs towards allowing.
-    PERFORM set_config('synchronous_commit', 'off', true);
     INSERT INTO rate_limits AS r (key_hash, drained_at)
     VALUES (key, at + step)
     -- the time is read again once the row is locked: a hit that waited for the lock is
