@@ -11,11 +11,11 @@ import asyncpg
 from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.bookings.schemas import BookingFilter
 from dreamer.db.repository import insert_and_get
 from dreamer.models import (
     AvailabilityException,
     AvailabilitySettings,
-    BookingStatus,
     ServiceBooking,
 )
 
@@ -73,12 +73,9 @@ async def by_idempotency_key(
 
 async def page(
     session: AsyncSession,
+    filters: BookingFilter,
     *,
     user_id: uuid.UUID | None,
-    status: BookingStatus | None,
-    service_id: uuid.UUID | None,
-    starts_from: dt.datetime | None,
-    starts_before: dt.datetime | None,
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[ServiceBooking]:
@@ -86,14 +83,14 @@ async def page(
     query = select(ServiceBooking).order_by(ServiceBooking.scheduled_at, ServiceBooking.id)
     if user_id is not None:
         query = query.where(ServiceBooking.user_id == user_id)
-    if status is not None:
-        query = query.where(ServiceBooking.status == status)
-    if service_id is not None:
-        query = query.where(ServiceBooking.service_id == service_id)
-    if starts_from is not None:
-        query = query.where(ServiceBooking.scheduled_at >= starts_from)
-    if starts_before is not None:
-        query = query.where(ServiceBooking.scheduled_at < starts_before)
+    if filters.status is not None:
+        query = query.where(ServiceBooking.status == filters.status)
+    if filters.service_id is not None:
+        query = query.where(ServiceBooking.service_id == filters.service_id)
+    if filters.starts_from is not None:
+        query = query.where(ServiceBooking.scheduled_at >= filters.starts_from)
+    if filters.starts_before is not None:
+        query = query.where(ServiceBooking.scheduled_at < filters.starts_before)
     if after is not None:
         query = query.where(tuple_(ServiceBooking.scheduled_at, ServiceBooking.id) > tuple_(*after))
     return (await session.scalars(query.limit(limit))).all()
@@ -111,12 +108,9 @@ _OWN_COLUMNS = (
 
 async def own_page(
     conn: asyncpg.Connection,
+    filters: BookingFilter,
     *,
     user_id: uuid.UUID,
-    status: BookingStatus | None,
-    service_id: uuid.UUID | None,
-    starts_from: dt.datetime | None,
-    starts_before: dt.datetime | None,
     after: tuple[dt.datetime, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[Mapping[str, Any]]:
@@ -128,14 +122,14 @@ async def own_page(
         args.append(value)
         return f"${len(args)}{cast}"
 
-    if status is not None:
-        where.append(f"status = {bind(status.value, '::booking_status')}")
-    if service_id is not None:
-        where.append(f"service_id = {bind(service_id)}")
-    if starts_from is not None:
-        where.append(f"scheduled_at >= {bind(starts_from)}")
-    if starts_before is not None:
-        where.append(f"scheduled_at < {bind(starts_before)}")
+    if filters.status is not None:
+        where.append(f"status = {bind(filters.status.value, '::booking_status')}")
+    if filters.service_id is not None:
+        where.append(f"service_id = {bind(filters.service_id)}")
+    if filters.starts_from is not None:
+        where.append(f"scheduled_at >= {bind(filters.starts_from)}")
+    if filters.starts_before is not None:
+        where.append(f"scheduled_at < {bind(filters.starts_before)}")
     if after is not None:
         where.append(f"(scheduled_at, id) > ({bind(after[0])}, {bind(after[1])})")
     sql = (

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from dreamer.bookings import service
 from dreamer.bookings.schemas import (
     AvailabilityOut,
+    BookingFilter,
     BookingIn,
     BookingOut,
     BookingPatch,
@@ -108,31 +109,18 @@ async def list_bookings(
     ctx, database = await caller(request)
     if not ctx.is_authenticated:
         raise Unauthorized()
+    filters = BookingFilter(
+        status=status, service_id=service_id, starts_from=from_, starts_before=to
+    )
     if not ctx.is_staff:
         async with database.public.as_caller(ctx) as conn:
             own, next_cursor = await service.own_page(
-                conn,
-                ctx,
-                status=status,
-                service_id=service_id,
-                starts_from=from_,
-                starts_before=to,
-                cursor=cursor,
-                limit=limit,
+                conn, ctx, filters, cursor=cursor, limit=limit
             )
         data = [BookingOut.model_validate(dict(b)).model_dump(mode="json") for b in own]
         return ok(data, cursor_meta(limit, next_cursor))
     async with database.read(ctx) as db:
-        rows, next_cursor = await service.page(
-            db,
-            ctx,
-            status=status,
-            service_id=service_id,
-            starts_from=from_,
-            starts_before=to,
-            cursor=cursor,
-            limit=limit,
-        )
+        rows, next_cursor = await service.page(db, ctx, filters, cursor=cursor, limit=limit)
     return ok([out(b, ctx) for b in rows], cursor_meta(limit, next_cursor))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
@@ -62,6 +63,16 @@ class BookingPatch(InputModel):
     meeting_link: (
         Annotated[str, StringConstraints(max_length=2000, pattern=r"^https://\S+$")] | None
     ) = None
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """The booking list's filters (the ORM path for staff, the raw path for a client)."""
+
+    status: BookingStatus | None = None
+    service_id: uuid.UUID | None = None
+    starts_from: dt.datetime | None = None
+    starts_before: dt.datetime | None = None
 
 
 class BookingOut(ApiModel):

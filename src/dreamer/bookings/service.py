@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamer.bookings import repository
 from dreamer.bookings.availability import Rules, free_starts, is_free_start, parse_hours, zone
 from dreamer.bookings.ics import calendar
-from dreamer.bookings.schemas import BookingIn, BookingPatch
+from dreamer.bookings.schemas import BookingFilter, BookingIn, BookingPatch
 from dreamer.catalog import service as catalog
 from dreamer.core import clock
 from dreamer.core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -211,36 +211,22 @@ async def get(session: AsyncSession, booking_id: uuid.UUID) -> ServiceBooking:
 async def page(
     session: AsyncSession,
     ctx: RequestContext,
+    filters: BookingFilter,
     *,
-    status: BookingStatus | None,
-    service_id: uuid.UUID | None,
-    starts_from: dt.datetime | None,
-    starts_before: dt.datetime | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[Sequence[ServiceBooking], str | None]:
     after = decode_cursor(cursor) if cursor else None
-    rows = await repository.page(
-        session,
-        user_id=None if ctx.is_staff else ctx.user_id,
-        status=status,
-        service_id=service_id,
-        starts_from=starts_from,
-        starts_before=starts_before,
-        after=after,
-        limit=limit + 1,
-    )
+    user_id = None if ctx.is_staff else ctx.user_id
+    rows = await repository.page(session, filters, user_id=user_id, after=after, limit=limit + 1)
     return split_page(rows, limit, lambda b: (b.scheduled_at, b.id))
 
 
 async def own_page(
     conn: asyncpg.Connection,
     ctx: RequestContext,
+    filters: BookingFilter,
     *,
-    status: BookingStatus | None,
-    service_id: uuid.UUID | None,
-    starts_from: dt.datetime | None,
-    starts_before: dt.datetime | None,
     cursor: str | None,
     limit: int,
 ) -> tuple[Sequence[Mapping[str, Any]], str | None]:
@@ -249,14 +235,7 @@ async def own_page(
     assert ctx.user_id is not None
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.own_page(
-        conn,
-        user_id=ctx.user_id,
-        status=status,
-        service_id=service_id,
-        starts_from=starts_from,
-        starts_before=starts_before,
-        after=after,
-        limit=limit + 1,
+        conn, filters, user_id=ctx.user_id, after=after, limit=limit + 1
     )
     return split_page(rows, limit, lambda b: (b["scheduled_at"], b["id"]))
 

@@ -709,7 +709,10 @@ async def generate(
         if await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM users WHERE email LIKE $1)", f"%@{EMAIL_DOMAIN}"
         ):
-            raise ValueError("this database already holds a generated data set")
+            raise ValueError(
+                "this database already holds a generated data set (or part of one, if a load"
+                " was interrupted): generate into a fresh DREAMER_HOME or database"
+            )
         audit_before = await conn.fetchval("SELECT count(*) FROM audit_logs")
         gen = Generator(plan, seed, now, password_hash)
         report.rows["users"] = await _copy(
