@@ -29,10 +29,14 @@ from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog import router as catalog_routes
 from dreamer.catalog.router import router as catalog_router
+from dreamer.content import pages as content_pages
+from dreamer.content import router as content_routes
+from dreamer.content import service as content_service
+from dreamer.content.router import router as content_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.docs import install_docs
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
-from dreamer.core.http import CORS, RequestInfoMiddleware, parse_networks
+from dreamer.core.http import CORS, RequestInfoMiddleware, Tally, ViewCounter, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse
@@ -65,6 +69,16 @@ Requests to `/api/<path>` are redirected (308) to `/api/v1/<path>`.
 CACHED_READS = [
     (rf"{API_PREFIX}/services", "services"),
     (rf"{API_PREFIX}/services/[^/]+", "services"),
+    (rf"{API_PREFIX}/(pages|case-studies|testimonials)", "content"),
+    (rf"{API_PREFIX}/pages/.+", "content"),
+    (rf"{API_PREFIX}/case-studies/[^/]+", "content"),
+    (rf"{API_PREFIX}/(search|seo/meta)", "content"),
+    (r"/sitemap\.xml", "content"),
+]
+# The public item reads whose 200 answers count as views (content_views).
+COUNTED_VIEWS = [
+    (rf"{API_PREFIX}/pages/(?P<slug>[a-z0-9/-]+)", "page"),
+    (rf"{API_PREFIX}/case-studies/(?P<slug>[a-z0-9-]+)", "case_study"),
 ]
 
 
@@ -72,6 +86,7 @@ CACHED_READS = [
 # the domain routers are included directly (one level), the public hot paths first.
 API_ROUTERS = (
     catalog_router,
+    content_router,
     contact_router,
     auth_router,
     users_router,
@@ -176,6 +191,14 @@ async def _own_bookings(request: Request) -> Response:
     return await bookings_routes.list_bookings(request)
 
 
+async def _page(request: Request) -> Response:
+    return await content_routes.get_page(request, request.path_params["slug"])
+
+
+async def _case_study(request: Request) -> Response:
+    return await content_routes.get_case_study(request, request.path_params["slug"])
+
+
 # The hottest reads' plain requests (dreamer.core.routing), served before FastAPI's routes by
 # the same endpoint functions; requests with parameters go on to the documented routes.
 PLAIN_READS = [
@@ -183,6 +206,11 @@ PLAIN_READS = [
     PlainRoute(f"{API_PREFIX}/services/{{slug}}", _service_by_slug),
     PlainRoute(f"{API_PREFIX}/users/profile", users_routes.get_profile),
     PlainRoute(f"{API_PREFIX}/bookings", _own_bookings),
+    PlainRoute(f"{API_PREFIX}/pages", content_routes.list_pages),
+    PlainRoute(f"{API_PREFIX}/pages/{{slug:pageslug}}", _page, max_param_length=300),
+    PlainRoute(f"{API_PREFIX}/case-studies", content_routes.list_case_studies),
+    PlainRoute(f"{API_PREFIX}/case-studies/{{slug}}", _case_study),
+    PlainRoute(f"{API_PREFIX}/testimonials", content_routes.list_testimonials),
 ]
 
 PARTITION_CHECK_SECONDS = 6 * 3600
@@ -206,6 +234,28 @@ async def _partition_maintenance(db: Database) -> None:
         except Exception as exc:  # never let maintenance take the service down
             log.warning("partition maintenance failed: %s", type(exc).__name__)
         await asyncio.sleep(PARTITION_CHECK_SECONDS)
+
+
+VIEW_FLUSH_SECONDS = 5.0
+
+
+async def _flush_views(db: Database, tally: Tally) -> None:
+    """Every few seconds, the views this worker counted go to the database in one statement
+    per kind (``content_views_add``): a page read never writes, and no row is hot."""
+    while True:
+        await asyncio.sleep(VIEW_FLUSH_SECONDS)
+        await _write_views(db, tally)
+
+
+async def _write_views(db: Database, tally: Tally) -> None:
+    counts = tally.take()
+    if not counts:
+        return
+    try:
+        async with db.sessions() as session, session.begin():
+            await content_service.record_views(session, counts)
+    except Exception as exc:  # counts are best effort: never let them take the service down
+        log.warning("view counts not recorded: %s", type(exc).__name__)
 
 
 class DreamerAPI(FastAPI):
@@ -255,12 +305,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         maintenance = asyncio.create_task(_partition_maintenance(app.state.db))
+        views = asyncio.create_task(_flush_views(app.state.db, app.state.views))
         if cache is not None:
             await cache.start()
         yield
         if cache is not None:
             await cache.stop()
         maintenance.cancel()
+        views.cancel()
+        await _write_views(app.state.db, app.state.views)
         await close_pools(app)
 
     app = DreamerAPI(
@@ -305,8 +358,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(domain, prefix=API_PREFIX)
     app.include_router(auth_pages)  # the pages mailed links open
     app.include_router(newsletter_pages)
+    app.include_router(content_pages.router)  # /sitemap.xml, /robots.txt
     if cache is not None:  # innermost: CORS and the request id still apply to cached answers
         app.add_middleware(PublicCacheMiddleware, cache=cache)
+    app.state.views = Tally()
+    app.add_middleware(
+        ViewCounter, tally=app.state.views, patterns=COUNTED_VIEWS, prefix=API_PREFIX
+    )
     app.add_middleware(
         CORS,
         allow_origins=settings.cors_origins,

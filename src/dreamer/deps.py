@@ -131,6 +131,11 @@ async def caller(request: Request) -> tuple[RequestContext, Database]:
     return ctx, await _database(request)
 
 
+async def settings_of(request: Request) -> Settings:
+    """The settings, for the routes that resolve their inputs themselves (see caller())."""
+    return await _settings(request)
+
+
 def anonymous_context(request: Request) -> RequestContext:
     """The caller as an anonymous visitor, whatever credentials it sends: for the pages that
     mailed links open, where the link's token is the only authority."""

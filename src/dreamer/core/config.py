@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Dreamer AI Solutions <no-reply@localhost>"
     frontend_url: str = "http://localhost:3000"
+    # The organisation the website is for: page titles and schema.org JSON-LD.
+    site_name: str = "Dreamer AI Solutions"
     # Where this API is reachable from outside; unset (development), http://HOST:PORT.
     public_url: str = ""
     # The pages mailed links open (/verify-email, /reset-password, /forgot-password,

@@ -257,3 +257,49 @@ class CORS(CORSMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_vary)
+
+
+class Tally:
+    """Counts per (kind, slug), handed over by ``take()`` (which starts again)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def add(self, key: tuple[str, str]) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def take(self) -> dict[tuple[str, str], int]:
+        counts, self.counts = self.counts, {}
+        return counts
+
+
+class ViewCounter:
+    """Adds to ``tally`` each 200 answer to a GET of a path of ``patterns`` (``(regex with a
+    slug group, kind)``). Pure ASGI; any other request passes after one prefix test."""
+
+    def __init__(
+        self, app: ASGIApp, tally: Tally, patterns: list[tuple[str, str]], prefix: str
+    ) -> None:
+        self.app = app
+        self.tally = tally
+        self.patterns = [(re.compile(p), kind) for p, kind in patterns]
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or scope["method"] != "GET" or not path.startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        key = next(
+            ((kind, m["slug"]) for p, kind in self.patterns if (m := p.fullmatch(path))), None
+        )
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def counting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self.tally.add(key)
+            await send(message)
+
+        await self.app(scope, receive, counting)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
+from starlette.requests import Request
 from starlette.responses import JSONResponse as StarletteJSONResponse
+from starlette.responses import Response
 
 T = TypeVar("T")
 
@@ -97,3 +103,60 @@ def ok(
         meta = meta.model_dump(mode="json", by_alias=True)
     body = {"success": True, "data": data, "meta": meta or {}, **top}
     return JSONResponse(body, status_code=status)
+
+
+# -- validators and conditional requests (RFC 9110 §8.8, §13) -------------------------------
+
+
+def etag_of(body: bytes) -> bytes:
+    """A strong entity tag of exactly these bytes."""
+    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def http_date(moment: datetime) -> bytes:
+    return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True).encode()
+
+
+def fresh(headers: Sequence[tuple[bytes, bytes]], etag: bytes, last_modified: bytes | None) -> bool:
+    """Whether a GET carrying ``headers`` may be answered 304: ``If-None-Match`` names the
+    tag (or ``*``); without it, ``If-Modified-Since`` is not older than ``last_modified``."""
+    wanted = since = None
+    for name, value in headers:
+        if name == b"if-none-match":
+            wanted = value
+        elif name == b"if-modified-since":
+            since = value
+    if wanted is not None:
+        tags = [t.strip().removeprefix(b"W/") for t in wanted.split(b",")]
+        return etag in tags or b"*" in tags
+    if since is None or last_modified is None:
+        return False
+    try:
+        asked = parsedate_to_datetime(since.decode("latin-1"))
+        modified = parsedate_to_datetime(last_modified.decode("latin-1"))
+    except (TypeError, ValueError):
+        return False
+    return asked.tzinfo is not None and modified <= asked
+
+
+CONDITIONAL = (b"if-none-match", b"if-modified-since")
+
+
+def with_validators(
+    request: Request, response: Response, last_modified: datetime | None
+) -> Response:
+    """``ETag`` and ``Last-Modified`` on a 200 response; 304 (no body) when the request's
+    conditions say the client's copy is current."""
+    etag = etag_of(bytes(response.body))
+    modified = http_date(last_modified) if last_modified is not None else None
+    response.headers["etag"] = etag.decode()
+    if modified is not None:
+        response.headers["last-modified"] = modified.decode()
+    if fresh(request.scope["headers"], etag, modified):
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k in ("etag", "last-modified", "cache-control", "vary")
+        }
+        return Response(status_code=304, headers=kept)
+    return response

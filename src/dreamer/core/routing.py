@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
@@ -36,3 +37,22 @@ class PlainRoute(Route):
         if match is Match.FULL and any(len(str(v)) > self.max_param_length for v in values):
             return Match.NONE, {}  # out of bounds: FastAPI's validation answers (422)
         return match, child
+
+
+class PageSlugConvertor(Convertor[str]):
+    """A page slug, sections allowed (``blog/launch``), that does not start with a UUID
+    segment: ``/pages/<uuid>/revisions`` is a staff route, never a page."""
+
+    regex = (
+        r"(?![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:/|$))"
+        r"[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*"
+    )
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("pageslug", PageSlugConvertor())

@@ -2,11 +2,14 @@
 
 Which reads: anonymous ``GET`` requests (no ``Authorization``, no access cookie) to the paths
 registered with a *topic* (``/api/v1/services`` and ``/api/v1/services/{slug}`` under
-``services``). A signed-in caller, staff above all (who see inactive services and drafts), is
+``services``; pages, case studies, testimonials, search, SEO and the sitemap under
+``content``). A signed-in caller, staff above all (who see inactive services and drafts), is
 never answered from it. What is kept is exactly the response the route gave an anonymous
 caller (200 only, no cookies of its own), with a strong ``ETag``; answers from the cache carry
 ``Cache-Control: public, no-cache`` and ``Vary: Authorization``, so browsers and a CDN may keep
-them but revalidate each use (``If-None-Match`` → 304).
+them but revalidate each use (``If-None-Match``, or ``If-Modified-Since`` where the route gave a
+``Last-Modified`` → 304). The route itself is always asked without those conditions, so what
+is kept is a full answer.
 
 Invalidation: a statement changing a table behind a topic bumps ``cache_topics.version`` in its
 transaction and sends ``NOTIFY dreamer_cache, '<topic>:<version>'`` (``db/sql/core.sql``),
@@ -15,8 +18,11 @@ topic's entries and makes the worker re-read the versions from ``cache_topics`` 
 payload is never trusted: any role may notify, only the trigger can write the table). An
 entry is stored only if its topic's version did not move
 while the route computed it, so a read that raced a change is served once and not kept. Every
-second the worker also reads the versions on that connection; if that fails (the connection or
-the database is gone) the cache is off, and emptied, until it has reconnected and re-read them.
+second the worker also reads the versions on that connection (``cache_versions()``, which for
+``content`` also folds in the last moment a scheduled item went live or an item expired: those
+change what is public without any write, and so are seen within that second); if that fails
+(the connection or the database is gone) the cache is off, and emptied, until it has
+reconnected and re-read them.
 A change is therefore visible on every worker within about a second at worst, and at once in
 the normal case.
 """
@@ -25,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import re
 from collections import OrderedDict
@@ -34,6 +39,8 @@ from dataclasses import dataclass
 
 import asyncpg
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dreamer.core.responses import CONDITIONAL, etag_of, fresh
 
 log = logging.getLogger("dreamer.cache")
 CHANNEL = "dreamer_cache"
@@ -46,7 +53,7 @@ CACHED_HEADERS = (
 )
 HIT, MISS = (b"x-cache", b"hit"), (b"x-cache", b"miss")
 PRIVATE_HEADERS = ((b"cache-control", b"private, no-store"),)
-_VERSIONS = "select topic, version from cache_topics"
+_VERSIONS = "select topic, version from cache_versions()"
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ class PublicReadCache:
         self.dsn = dsn
         self.routes = [(re.compile(pattern), topic) for pattern, topic in routes]
         self.ready = False
-        self._versions: dict[str, int] = {}
+        self._versions: dict[str, str] = {}
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
@@ -88,10 +95,10 @@ class PublicReadCache:
             self.hits += 1
         return entry
 
-    def version(self, topic: str) -> int | None:
+    def version(self, topic: str) -> str | None:
         return self._versions.get(topic) if self.ready else None
 
-    def put(self, key: str, entry: Entry, version: int | None) -> bool:
+    def put(self, key: str, entry: Entry, version: str | None) -> bool:
         """Keep ``entry`` if its topic's version is still the one it was computed under."""
         if version is None or self.version(entry.topic) != version:
             return False
@@ -108,7 +115,7 @@ class PublicReadCache:
         for key in [k for k, e in self._entries.items() if e.topic == topic]:
             del self._entries[key]
 
-    def _learn(self, topic: str, version: int) -> None:
+    def _learn(self, topic: str, version: str) -> None:
         if self._versions.get(topic) != version:
             self._versions[topic] = version
             self._drop(topic)
@@ -188,10 +195,6 @@ def _credentials(headers: Sequence[tuple[bytes, bytes]]) -> bool:
     return False
 
 
-def _etag(body: bytes) -> bytes:
-    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
-
-
 class PublicCacheMiddleware:
     """Pure ASGI: answers anonymous public reads from ``cache`` (see the module docstring)."""
 
@@ -212,16 +215,15 @@ class PublicCacheMiddleware:
             await self.app(scope, receive, _with_headers(send, PRIVATE_HEADERS))
             return
         key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        wanted = next((v for n, v in headers if n == b"if-none-match"), None)
         entry = self.cache.get(key)
         if entry is not None:
-            await _answer(send, entry, wanted, HIT)
+            await _answer(send, entry, headers, HIT)
             return
         pending = self.cache.inflight.get(key)
         if pending is not None:
             shared = await asyncio.shield(pending)
             if shared is not None:  # computed, and still current when it was done
-                await _answer(send, shared, wanted, HIT)
+                await _answer(send, shared, headers, HIT)
                 return
         version = self.cache.version(topic)
         mine: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
@@ -237,7 +239,7 @@ class PublicCacheMiddleware:
             if self.cache.inflight.get(key) is mine:
                 del self.cache.inflight[key]
             mine.set_result(entry if kept else None)
-        await _answer(send, entry, wanted, MISS)
+        await _answer(send, entry, headers, MISS)
 
     async def _compute(
         self, scope: Scope, receive: Receive, send: Send, topic: str
@@ -267,19 +269,25 @@ class PublicCacheMiddleware:
                     await send(start)
                     await send({**message, "body": b"".join(chunks)})
 
-        await self.app(scope, receive, capture)
+        # The route answers in full (no 304 of its own): what is kept serves every client.
+        plain = [(n, v) for n, v in scope["headers"] if n not in CONDITIONAL]
+        await self.app({**scope, "headers": plain}, receive, capture)
         if passed or start is None:
             return None
         body = b"".join(chunks)
         own = [(n, v) for n, v in start["headers"] if n not in (b"content-length", b"etag")]
-        return Entry(topic, 200, own, body, _etag(body))
+        return Entry(topic, 200, own, body, etag_of(body))
 
 
 async def _answer(
-    send: Send, entry: Entry, wanted: bytes | None, outcome: tuple[bytes, bytes]
+    send: Send,
+    entry: Entry,
+    request_headers: Sequence[tuple[bytes, bytes]],
+    outcome: tuple[bytes, bytes],
 ) -> None:
     headers = [*entry.headers, (b"etag", entry.etag), *CACHED_HEADERS, outcome]
-    if wanted is not None and entry.etag in (w.strip() for w in wanted.split(b",")):
+    modified = next((v for n, v in entry.headers if n == b"last-modified"), None)
+    if fresh(request_headers, entry.etag, modified):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
         return

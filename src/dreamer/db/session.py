@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -107,6 +108,17 @@ class Database:
             yield session
         finally:
             await session.close()
+
+    @asynccontextmanager
+    async def rows(self, ctx: RequestContext) -> AsyncIterator[PublicReader | asyncpg.Connection]:
+        """Raw reads (asyncpg: ``fetch``/``fetchrow``) as ``ctx``: the public reader for an
+        anonymous caller (one round trip a statement), else a read-only transaction opened
+        with the caller's context (``PublicReader.as_caller``)."""
+        if ctx.user_id is None:
+            yield self.public
+            return
+        async with self.public.as_caller(ctx) as conn:
+            yield conn
 
     @staticmethod
     async def identify(session: AsyncSession, ctx: RequestContext) -> None:

@@ -6,6 +6,7 @@ from dreamer.models.base import (
     Base,
     BookingStatus,
     ConsultationType,
+    ContentKind,
     ContentStatus,
     LeadSource,
     LeadStatus,
@@ -20,7 +21,14 @@ from dreamer.models.catalog import (
     ServiceBooking,
 )
 from dreamer.models.chat import ChatConversation, ChatMessage
-from dreamer.models.content import CaseStudy, ContentPage, Testimonial
+from dreamer.models.content import (
+    CaseStudy,
+    ContentPage,
+    ContentRedirect,
+    ContentRevision,
+    ContentView,
+    Testimonial,
+)
 from dreamer.models.leads import (
     Lead,
     LeadActivity,
@@ -53,8 +61,12 @@ __all__ = [
     "ChatConversation",
     "ChatMessage",
     "ConsultationType",
+    "ContentKind",
     "ContentPage",
+    "ContentRedirect",
+    "ContentRevision",
     "ContentStatus",
+    "ContentView",
     "Lead",
     "LeadActivity",
     "LeadContactRollup",

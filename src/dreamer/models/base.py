@@ -87,6 +87,12 @@ class ContentStatus(enum.StrEnum):
     ARCHIVED = "archived"
 
 
+class ContentKind(enum.StrEnum):
+    PAGE = "page"
+    CASE_STUDY = "case_study"
+    TESTIMONIAL = "testimonial"
+
+
 class PageType(enum.StrEnum):
     LANDING = "landing"
     SERVICE = "service"

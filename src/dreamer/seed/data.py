@@ -140,12 +140,20 @@ PAGES: list[dict[str, Any]] = [
         "slug": "home",
         "page_type": "landing",
         "content": {
-            "hero": {
-                "headline": "Turn AI into results",
-                "subheadline": "Strategy, custom development, integration and training.",
-                "cta": {"label": "Book a consultation", "href": "/book"},
-            },
-            "sections": ["services", "case-studies", "testimonials"],
+            "blocks": [
+                {"type": "heading", "level": 2, "text": "Turn AI into results"},
+                {
+                    "type": "paragraph",
+                    "text": "Strategy, custom development, integration and training: "
+                    "<strong>AI that earns its place</strong> in your business.",
+                },
+                {
+                    "type": "list",
+                    "style": "bulleted",
+                    "items": ["AI strategy consulting", "Custom AI development", "Team training"],
+                },
+                {"type": "cta", "label": "Book a consultation", "href": "/book"},
+            ]
         },
         "meta_title": "Dreamer AI Solutions — AI consulting",
         "meta_description": "AI strategy, development, integration and training for "
@@ -158,8 +166,8 @@ PAGES: list[dict[str, Any]] = [
         "content": {
             "blocks": [
                 {
-                    "type": "text",
-                    "body": "We are a small team of engineers and consultants "
+                    "type": "paragraph",
+                    "text": "We are a small team of engineers and consultants "
                     "helping businesses put AI to work.",
                 }
             ]

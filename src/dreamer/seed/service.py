@@ -97,7 +97,13 @@ async def _seed_testimonial(session: AsyncSession, item: dict[str, object]) -> i
     if slug is not None:
         case_study_id = await session.scalar(select(CaseStudy.id).where(CaseStudy.slug == slug))
     await session.execute(
-        insert(Testimonial).values(**item, case_study_id=case_study_id, metadata_={"seed": key})
+        insert(Testimonial).values(
+            **item,
+            case_study_id=case_study_id,
+            metadata_={"seed": key},
+            status=ContentStatus.PUBLISHED,
+            published_at=func.now(),
+        )
     )
     return 1
 

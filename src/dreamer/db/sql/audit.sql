@@ -30,8 +30,9 @@ DECLARE
     changed text[];
     entity text;
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN old_doc := to_jsonb(OLD); END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN new_doc := to_jsonb(NEW); END IF;
+    -- Columns named by the trigger are never recorded (derived ones: a search vector).
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN old_doc := to_jsonb(OLD) - coalesce(TG_ARGV::text[], '{}'); END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN new_doc := to_jsonb(NEW) - coalesce(TG_ARGV::text[], '{}'); END IF;
     entity := coalesce(new_doc ->> 'id', old_doc ->> 'id');
     IF TG_OP = 'UPDATE' THEN
         SELECT array_agg(n.key) INTO changed

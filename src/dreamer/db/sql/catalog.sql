@@ -20,7 +20,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON services TO dreamer_app;
 CREATE TRIGGER services_audit
     AFTER INSERT OR DELETE OR UPDATE ON services
     FOR EACH ROW
-    EXECUTE FUNCTION audit_row_change();
+    EXECUTE FUNCTION audit_row_change('search_vector');
 CREATE TRIGGER services_cache_touch
     AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON services
     FOR EACH STATEMENT

@@ -1,0 +1,468 @@
+"""Pages, case studies and testimonials: public reads (cached, with validators), staff editing,
+the publishing workflow, revisions, search and SEO.
+
+The public reads resolve the caller themselves (``deps.caller``): they are the site's hottest
+routes. Anonymous callers read on the public reader; signed-in ones in a read-only transaction
+as themselves, where RLS shows staff the drafts too (and the per-worker cache never answers
+them). Item routes of staff take the id (``{id:uuid}``) and public ones the slug, so a page
+slug with sections (``blog/launch``) never reaches a staff route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from dreamer.content import service
+from dreamer.content.schemas import (
+    CaseStudyIn,
+    CaseStudyOut,
+    CaseStudyPatch,
+    PageIn,
+    PageOut,
+    PagePatch,
+    PublishIn,
+    RevisionDetail,
+    RevisionDiff,
+    RevisionOut,
+    SearchHit,
+    SeoMetaOut,
+    TestimonialIn,
+    TestimonialOut,
+    TestimonialPatch,
+)
+from dreamer.content.service import CASE_STUDIES, PAGES, TESTIMONIALS, Moved, Site
+from dreamer.core import clock
+from dreamer.core.responses import Envelope, PageMeta, ok, with_validators
+from dreamer.core.routing import PageSlugConvertor  # noqa: F401 (registers {slug:pageslug})
+from dreamer.db.session import RequestContext
+from dreamer.deps import BEARER_DOCS, DbSession, Staff, caller, settings_of
+from dreamer.models import ContentStatus, PageType
+
+router = APIRouter(tags=["content"])
+Table = service.Table
+
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+StatusFilter = Annotated[
+    ContentStatus | None, Query(description="staff only: draft, published or archived")
+]
+Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+
+@asynccontextmanager
+async def _reading(request: Request) -> AsyncIterator[tuple[RequestContext, Any, Site]]:
+    ctx, database = await caller(request)
+    settings = await settings_of(request)
+    site = Site(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
+    async with database.rows(ctx) as rows:
+        yield ctx, rows, site
+
+
+def _site(settings: Any) -> Site:
+    return Site(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
+
+
+def _latest(items: Sequence[Mapping[str, Any]]) -> datetime | None:
+    return max((i["updated_at"] for i in items), default=None)
+
+
+STAFF_FIELDS = {"author_id": True, "view_count": True}
+# A case study's testimonials are items too.
+PUBLIC_EXCLUDE = {**STAFF_FIELDS, "testimonials": {"__all__": STAFF_FIELDS}}
+
+
+def _out(model: Any, item: Mapping[str, Any], *, staff: bool = False) -> dict[str, Any]:
+    """The wire form; who wrote an item and how often it was read are for staff only."""
+    shown = model.model_validate(item)
+    dumped: dict[str, Any] = shown.model_dump(
+        mode="json", exclude=None if staff else PUBLIC_EXCLUDE
+    )
+    return dumped
+
+
+async def _listing(
+    request: Request,
+    table: Table,
+    model: Any,
+    *,
+    status: ContentStatus | None,
+    page: int,
+    limit: int,
+    **filters: Any,
+) -> Response:
+    async with _reading(request) as (ctx, rows, site):
+        items, total = await service.list_items(
+            rows,
+            table,
+            public=not ctx.is_staff,
+            status=status,
+            page=page,
+            limit=limit,
+            **filters,
+        )
+        views = await service.view_counts(rows, table, items) if ctx.is_staff else {}
+    data = []
+    for item in items:
+        shown = service.present(site, table, item, staff=ctx.is_staff)
+        if ctx.is_staff and table is not TESTIMONIALS:
+            shown["view_count"] = views.get(item["id"], 0)
+        data.append(_out(model, shown, staff=ctx.is_staff))
+    response = ok(data, PageMeta.of(page, limit, total))
+    return with_validators(request, response, _latest(items))
+
+
+def _moved(request: Request, prefix: str, slug: str) -> Response:
+    target = f"{prefix}/{slug}"
+    if request.url.query:
+        target += f"?{request.url.query}"
+    return RedirectResponse(target, status_code=301)
+
+
+# -- staff editing --------------------------------------------------------------------------
+
+
+async def _staff_site(request: Request) -> Site:
+    return _site(await settings_of(request))
+
+
+def _staff_out(model: Any, table: Table, site: Site, row: Mapping[str, Any]) -> dict[str, Any]:
+    return _out(model, service.present(site, table, row, staff=True), staff=True)
+
+
+@router.post("/pages", status_code=201, response_model=Envelope[PageOut])
+async def create_page(request: Request, body: PageIn, db: DbSession, ctx: Staff) -> Response:
+    """A new page, as a draft (staff). `content` is validated and its rich text sanitised."""
+    row = await service.create(db, PAGES, body, author_id=ctx.user_id)
+    return ok(_staff_out(PageOut, PAGES, await _staff_site(request), row), status=201)
+
+
+@router.patch("/pages/{item_id:uuid}", response_model=Envelope[PageOut])
+async def update_page(
+    request: Request, item_id: uuid.UUID, body: PagePatch, db: DbSession, ctx: Staff
+) -> Response:
+    """Change a page (staff); every save keeps a revision, a new slug a redirect."""
+    row = await service.update(db, PAGES, item_id, body)
+    return ok(_staff_out(PageOut, PAGES, await _staff_site(request), row))
+
+
+@router.post("/case-studies", status_code=201, response_model=Envelope[CaseStudyOut])
+async def create_case_study(
+    request: Request, body: CaseStudyIn, db: DbSession, ctx: Staff
+) -> Response:
+    """A new case study, as a draft (staff)."""
+    row = await service.create(db, CASE_STUDIES, body, author_id=ctx.user_id)
+    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _staff_site(request), row), status=201)
+
+
+@router.patch("/case-studies/{item_id:uuid}", response_model=Envelope[CaseStudyOut])
+async def update_case_study(
+    request: Request, item_id: uuid.UUID, body: CaseStudyPatch, db: DbSession, ctx: Staff
+) -> Response:
+    """Change a case study (staff)."""
+    row = await service.update(db, CASE_STUDIES, item_id, body)
+    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _staff_site(request), row))
+
+
+@router.post("/testimonials", status_code=201, response_model=Envelope[TestimonialOut])
+async def create_testimonial(
+    request: Request, body: TestimonialIn, db: DbSession, ctx: Staff
+) -> Response:
+    """A new testimonial, as a draft (staff)."""
+    row = await service.create(db, TESTIMONIALS, body, author_id=ctx.user_id)
+    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _staff_site(request), row), status=201)
+
+
+@router.patch("/testimonials/{item_id:uuid}", response_model=Envelope[TestimonialOut])
+async def update_testimonial(
+    request: Request, item_id: uuid.UUID, body: TestimonialPatch, db: DbSession, ctx: Staff
+) -> Response:
+    """Change a testimonial (staff)."""
+    row = await service.update(db, TESTIMONIALS, item_id, body)
+    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _staff_site(request), row))
+
+
+def _workflow(prefix: str, table: Table, model: Any, name: str) -> None:
+    """The routes every kind shares: publish, unpublish, archive, delete, revisions."""
+    envelope = Envelope[model]
+
+    async def publish(
+        request: Request,
+        item_id: uuid.UUID,
+        db: DbSession,
+        ctx: Staff,
+        body: PublishIn | None = None,
+    ) -> Response:
+        row = await service.publish(db, table, item_id, body or PublishIn(), now=clock.now())
+        return ok(_staff_out(model, table, await _staff_site(request), row))
+
+    async def unpublish(
+        request: Request, item_id: uuid.UUID, db: DbSession, ctx: Staff
+    ) -> Response:
+        row = await service.set_status(db, table, item_id, ContentStatus.DRAFT)
+        return ok(_staff_out(model, table, await _staff_site(request), row))
+
+    async def archive(request: Request, item_id: uuid.UUID, db: DbSession, ctx: Staff) -> Response:
+        row = await service.set_status(db, table, item_id, ContentStatus.ARCHIVED)
+        return ok(_staff_out(model, table, await _staff_site(request), row))
+
+    async def delete(item_id: uuid.UUID, db: DbSession, ctx: Staff) -> Response:
+        await service.delete(db, table, item_id)
+        return ok({"message": f"The {name} was deleted"})
+
+    async def revisions(request: Request, item_id: uuid.UUID, ctx: Staff) -> Response:
+        async with _reading(request) as (_ctx, rows, _site):
+            found = await service.revisions(rows, table, item_id)
+        return ok([RevisionOut.model_validate(dict(r)).model_dump(mode="json") for r in found])
+
+    async def revision(request: Request, item_id: uuid.UUID, number: int, ctx: Staff) -> Response:
+        async with _reading(request) as (_ctx, rows, _site):
+            found = await service.revision(rows, table, item_id, number)
+        return ok(RevisionDetail.model_validate(dict(found)).model_dump(mode="json"))
+
+    async def diff(
+        request: Request,
+        item_id: uuid.UUID,
+        ctx: Staff,
+        before: Annotated[int, Query(alias="from", ge=1)],
+        after: Annotated[int, Query(alias="to", ge=1)],
+    ) -> Response:
+        async with _reading(request) as (_ctx, rows, _site):
+            found = await service.diff(rows, table, item_id, before, after)
+        return ok(RevisionDiff.model_validate(found).model_dump(mode="json"))
+
+    async def restore(
+        request: Request, item_id: uuid.UUID, number: int, db: DbSession, ctx: Staff
+    ) -> Response:
+        async with _reading(request) as (_ctx, rows, site):
+            row = await service.restore(db, rows, table, item_id, number)
+        return ok(_staff_out(model, table, site, row))
+
+    item = f"{prefix}/{{item_id:uuid}}"
+    router.add_api_route(
+        f"{item}/publish",
+        publish,
+        methods=["POST"],
+        response_model=envelope,
+        summary=f"Publish a {name}",
+        description="Staff: public from `publishAt` (a future time schedules it; absent, now) "
+        "until `expiresAt` (absent: no end; omitted: unchanged).",
+    )
+    router.add_api_route(
+        f"{item}/unpublish",
+        unpublish,
+        methods=["POST"],
+        response_model=envelope,
+        summary=f"Unpublish a {name}",
+        description="Staff: back to draft; no longer public.",
+    )
+    router.add_api_route(
+        f"{item}/archive",
+        archive,
+        methods=["POST"],
+        response_model=envelope,
+        summary=f"Archive a {name}",
+        description="Staff: archived, no longer public, kept with its revisions.",
+    )
+    router.add_api_route(
+        item,
+        delete,
+        methods=["DELETE"],
+        response_model=Envelope[dict[str, str]],
+        summary=f"Delete a {name}",
+        description="Staff: deleted with its revisions, redirects and view counts.",
+    )
+    router.add_api_route(
+        f"{item}/revisions",
+        revisions,
+        methods=["GET"],
+        response_model=Envelope[list[RevisionOut]],
+        summary=f"Revisions of a {name}",
+        description="Staff: every save, newest first.",
+    )
+    router.add_api_route(
+        f"{item}/revisions/diff",
+        diff,
+        methods=["GET"],
+        response_model=Envelope[RevisionDiff],
+        summary=f"Compare two revisions of a {name}",
+        description="Staff: the fields that differ, and the content as a unified diff.",
+    )
+    router.add_api_route(
+        f"{item}/revisions/{{number:int}}",
+        revision,
+        methods=["GET"],
+        response_model=Envelope[RevisionDetail],
+        summary=f"One revision of a {name}",
+        description="Staff: the full snapshot saved.",
+    )
+    router.add_api_route(
+        f"{item}/revisions/{{number:int}}/restore",
+        restore,
+        methods=["POST"],
+        response_model=envelope,
+        summary=f"Restore a revision of a {name}",
+        description="Staff: its fields saved again as a new revision; the publication state "
+        "stays as it is.",
+    )
+
+
+_workflow("/pages", PAGES, PageOut, "page")
+_workflow("/case-studies", CASE_STUDIES, CaseStudyOut, "case study")
+_workflow("/testimonials", TESTIMONIALS, TestimonialOut, "testimonial")
+
+
+# -- public reads ----------------------------------------------------------------------------
+
+
+@router.get("/pages", response_model=Envelope[list[PageOut]], dependencies=[BEARER_DOCS])
+async def list_pages(
+    request: Request,
+    page: PageNumber = 1,
+    limit: Limit = 20,
+    type: Annotated[PageType | None, Query(description="landing, service, blog, …")] = None,
+    status: StatusFilter = None,
+) -> Response:
+    """Published pages, newest first (`?type=blog` for the blog). Staff see drafts, scheduled
+    and archived pages too, and may filter with `status`."""
+    return await _listing(
+        request,
+        PAGES,
+        PageOut,
+        status=status,
+        page=page,
+        limit=limit,
+        page_type=type.value if type else None,
+    )
+
+
+@router.get(
+    "/pages/{slug:pageslug}",
+    response_model=Envelope[PageOut],
+    responses={301: {"description": "A former slug: the page's current address"}, 404: {}},
+    dependencies=[BEARER_DOCS],
+)
+async def get_page(request: Request, slug: Annotated[str, Path(max_length=300)]) -> Response:
+    """A published page by slug (`blog/launch` style slugs work), with its SEO: meta fields,
+    canonical URL and JSON-LD. A former slug answers 301 to the current one."""
+    return await _detail(request, PAGES, PageOut, slug, "/api/v1/pages")
+
+
+@router.get(
+    "/case-studies", response_model=Envelope[list[CaseStudyOut]], dependencies=[BEARER_DOCS]
+)
+async def list_case_studies(
+    request: Request,
+    page: PageNumber = 1,
+    limit: Limit = 20,
+    industry: Filter = None,
+    technology: Filter = None,
+    status: StatusFilter = None,
+) -> Response:
+    """Published case studies in display order (`sortOrder`, then newest), filtered by
+    industry or technology (case-insensitive)."""
+    return await _listing(
+        request,
+        CASE_STUDIES,
+        CaseStudyOut,
+        status=status,
+        page=page,
+        limit=limit,
+        industry=industry,
+        technology=technology,
+    )
+
+
+@router.get(
+    "/case-studies/{slug}",
+    response_model=Envelope[CaseStudyOut],
+    responses={301: {"description": "A former slug: the case study's current address"}, 404: {}},
+    dependencies=[BEARER_DOCS],
+)
+async def get_case_study(request: Request, slug: Annotated[str, Path(max_length=200)]) -> Response:
+    """A published case study by slug, with its published testimonials and SEO."""
+    return await _detail(request, CASE_STUDIES, CaseStudyOut, slug, "/api/v1/case-studies")
+
+
+async def _detail(request: Request, table: Table, model: Any, slug: str, prefix: str) -> Response:
+    async with _reading(request) as (ctx, rows, site):
+        try:
+            item = await service.by_slug(rows, table, slug, public=not ctx.is_staff)
+        except Moved as moved:
+            return _moved(request, prefix, moved.slug)
+        shown = service.present(site, table, item, staff=ctx.is_staff)
+        modified = item["updated_at"]
+        if table is CASE_STUDIES:
+            quotes = await service.testimonials_of(rows, item["id"], public=not ctx.is_staff)
+            shown["testimonials"] = [
+                service.present(site, TESTIMONIALS, q, staff=ctx.is_staff) for q in quotes
+            ]
+            modified = max([modified, *(q["updated_at"] for q in quotes)])
+        if ctx.is_staff:
+            views = await service.view_counts(rows, table, [item])
+            shown["view_count"] = views.get(item["id"], 0)
+    return with_validators(request, ok(_out(model, shown, staff=ctx.is_staff)), modified)
+
+
+@router.get(
+    "/testimonials", response_model=Envelope[list[TestimonialOut]], dependencies=[BEARER_DOCS]
+)
+async def list_testimonials(
+    request: Request,
+    page: PageNumber = 1,
+    limit: Limit = 20,
+    featured: Annotated[bool | None, Query(description="only featured (or not)")] = None,
+    status: StatusFilter = None,
+) -> Response:
+    """Published testimonials in display order; `featured=true` for the highlighted ones."""
+    return await _listing(
+        request,
+        TESTIMONIALS,
+        TestimonialOut,
+        status=status,
+        page=page,
+        limit=limit,
+        featured=featured,
+    )
+
+
+@router.get("/search", response_model=Envelope[list[SearchHit]], dependencies=[BEARER_DOCS])
+async def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    page: PageNumber = 1,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> Response:
+    """Full-text search of the published pages, case studies, services and testimonials:
+    every word must match, also as a prefix (`consult` finds "consulting"), with English
+    stemming; best first (a title match ranks above a body match), with highlights (HTML:
+    escaped text, matches in `<mark>`)."""
+    async with _reading(request) as (_ctx, rows, _site):
+        hits, total = await service.search(rows, q, page=page, limit=limit)
+    data = [SearchHit.model_validate(h).model_dump(mode="json") for h in hits]
+    return with_validators(request, ok(data, PageMeta.of(page, limit, total)), None)
+
+
+@router.get(
+    "/seo/meta",
+    response_model=Envelope[SeoMetaOut],
+    responses={404: {"description": "Nothing public at this path"}},
+)
+async def seo_meta(
+    request: Request,
+    path: Annotated[str, Query(min_length=1, max_length=400, description="a website path")],
+) -> Response:
+    """The `<head>` of any public path of the website: title, description, keywords, image,
+    canonical URL and schema.org JSON-LD (`Organization`, `Service`, `Article`, …)."""
+    _ctx, database = await caller(request)  # the credentials are checked all the same
+    site = _site(await settings_of(request))
+    meta = await service.meta_for_path(database.public, site, path)
+    return with_validators(
+        request, ok(SeoMetaOut.model_validate(meta).model_dump(mode="json")), None
+    )
