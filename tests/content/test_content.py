@@ -256,10 +256,10 @@ XSS = [
     '<img src=x onerror="alert(1)">Hello',
     '<a href="javascript:alert(1)">Hello</a>',
     '<p onclick="alert(1)">Hello</p>',
-    '<svg><script>alert(1)</script></svg>Hello',
+    "<svg><script>alert(1)</script></svg>Hello",
     '<a href="https://example.com" onmouseover="x()">Hello</a>',
     "<iframe src='https://evil.example'></iframe>Hello",
-    '<style>body{display:none}</style>Hello',
+    "<style>body{display:none}</style>Hello",
 ]
 
 
@@ -365,7 +365,9 @@ async def test_sitemap_and_robots(
     root = ET.fromstring(response.content)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
-    urls = {u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns) for u in root}
+    urls = {
+        u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns) for u in root
+    }
     site = settings.frontend_url
     assert f"{site}/" in urls and f"{site}/about" in urls
     assert f"{site}/case-studies/retail-support-assistant" in urls

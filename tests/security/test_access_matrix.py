@@ -532,6 +532,98 @@ MATRIX |= {
     ("GET", "/api/v1/newsletter/stats"): (plain("GET", "/api/v1/newsletter/stats"), staff(200)),
     ("POST", "/api/v1/newsletter/import"): (plain("POST", "/api/v1/newsletter/import"), staff(422)),
 }
+# Content: public reads for everyone (staff also see drafts), every write for staff only.
+CONTENT_INSERT = {
+    "pages": "insert into content_pages (title, slug, content, status, published_at)"
+    " values ('M', $1, '{\"blocks\": []}', 'published', now()) returning id",
+    "case-studies": "insert into case_studies (title, slug, status, published_at)"
+    " values ('M', $1, 'published', now()) returning id",
+    "testimonials": "insert into testimonials (client_name, content, status, published_at)"
+    " values ('M', 'Fine work', 'published', now()) returning id",
+}
+
+
+async def _content_item(world: World, kind: str) -> tuple[str, str]:
+    world.counter[0] += 1
+    slug = f"matrix-{world.counter[0]}-{uuid.uuid4().hex[:6]}"
+    item_id = await world.owner.fetchval(
+        CONTENT_INSERT[kind], *([slug] if kind != "testimonials" else [])
+    )
+    return str(item_id), slug
+
+
+def content_call(
+    method: str, kind: str, suffix: str = "", body: dict[str, Any] | None = None
+) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        item_id, _slug = await _content_item(world, kind)
+        return method, f"/api/v1/{kind}/{item_id}{suffix}", body
+
+    return build
+
+
+def content_by_slug(kind: str) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        _id, slug = await _content_item(world, kind)
+        return "GET", f"/api/v1/{kind}/{slug}", None
+
+    return build
+
+
+def content_new(kind: str) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        world.counter[0] += 1
+        slug = f"new-{world.counter[0]}-{uuid.uuid4().hex[:6]}"
+        body: dict[str, Any] = {
+            "pages": {"title": "New", "slug": slug},
+            "case-studies": {"title": "New", "slug": slug},
+            "testimonials": {"clientName": "New", "content": "Great"},
+        }[kind]
+        return "POST", f"/api/v1/{kind}", body
+
+    return build
+
+
+CONTENT_PATCH = {
+    "pages": {"title": "Changed"},
+    "case-studies": {"title": "Changed"},
+    "testimonials": {"content": "Changed"},
+}
+for _kind in ("pages", "case-studies", "testimonials"):
+    _item = f"/api/v1/{_kind}/{{item_id}}"
+    MATRIX |= {
+        ("GET", f"/api/v1/{_kind}"): (plain("GET", f"/api/v1/{_kind}"), everyone(200)),
+        ("POST", f"/api/v1/{_kind}"): (content_new(_kind), staff(201)),
+        ("PATCH", _item): (content_call("PATCH", _kind, "", CONTENT_PATCH[_kind]), staff(200)),
+        ("DELETE", _item): (content_call("DELETE", _kind), staff(200)),
+        ("POST", f"{_item}/publish"): (content_call("POST", _kind, "/publish", {}), staff(200)),
+        ("POST", f"{_item}/unpublish"): (content_call("POST", _kind, "/unpublish"), staff(200)),
+        ("POST", f"{_item}/archive"): (content_call("POST", _kind, "/archive"), staff(200)),
+        ("GET", f"{_item}/revisions"): (content_call("GET", _kind, "/revisions"), staff(200)),
+        ("GET", f"{_item}/revisions/{{number}}"): (
+            content_call("GET", _kind, "/revisions/1"),
+            staff(200),
+        ),
+        ("GET", f"{_item}/revisions/diff"): (
+            content_call("GET", _kind, "/revisions/diff?from=1&to=1"),
+            staff(200),
+        ),
+        ("POST", f"{_item}/revisions/{{number}}/restore"): (
+            content_call("POST", _kind, "/revisions/1/restore"),
+            staff(200),
+        ),
+    }
+    if _kind != "testimonials":
+        MATRIX[("GET", f"/api/v1/{_kind}/{{slug}}")] = (content_by_slug(_kind), everyone(200))
+MATRIX |= {
+    ("GET", "/api/v1/search"): (plain("GET", "/api/v1/search?q=strategy"), everyone(200)),
+    ("GET", "/api/v1/seo/meta"): (
+        plain("GET", "/api/v1/seo/meta?path=/services/ai-strategy-consultation"),
+        everyone(200),
+    ),
+    ("GET", "/sitemap.xml"): (plain("GET", "/sitemap.xml"), everyone(200)),
+    ("GET", "/robots.txt"): (plain("GET", "/robots.txt"), everyone(200)),
+}
 # The pages mailed links open: shown to anyone; their forms need the page's own cookie.
 for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):
     MATRIX[("GET", _page)] = (plain("GET", f"{_page}?token=" + "q" * 43), everyone(200))

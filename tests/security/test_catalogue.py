@@ -21,6 +21,9 @@ NOT_ROW_AUDITED = {
     "cache_topics": "versions of cached reads, bumped along with the (audited) change",
     "lead_rollup": "counts derived from leads (audited), rewritten with each change",
     "lead_contact_rollup": "a histogram derived from leads (audited)",
+    "content_revisions": "snapshots of saves that are themselves audited",
+    "content_redirects": "former slugs, written with the audited rename",
+    "content_views": "view counters, added in batches",
 }
 
 

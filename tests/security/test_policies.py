@@ -81,11 +81,17 @@ async def build_world(conn: asyncpg.Connection) -> World:
     rows["case_studies_draft"] = await one(
         "insert into case_studies (title, slug) values ('D', 'd') returning id"
     )
+    rows["case_studies_expired"] = await one(
+        "insert into case_studies (title, slug, status, published_at, expires_at) values"
+        " ('E', 'e', 'published', now() - interval '2 days', now() - interval '1 hour')"
+        " returning id"
+    )
     rows["testimonials"] = await one(
-        "insert into testimonials (client_name, content) values ('C', 'Great') returning id"
+        "insert into testimonials (client_name, content, status, published_at)"
+        " values ('C', 'Great', 'published', now() - interval '1 hour') returning id"
     )
     rows["testimonials_inactive"] = await one(
-        "insert into testimonials (client_name, content, is_active) values ('C', 'Hm', false) "
+        "insert into testimonials (client_name, content, status) values ('C', 'Hm', 'archived') "
         "returning id"
     )
     rows["content_pages"] = await one(
@@ -98,6 +104,23 @@ async def build_world(conn: asyncpg.Connection) -> World:
     rows["content_pages_scheduled"] = await one(
         "insert into content_pages (title, slug, content, status, published_at) "
         "values ('S', 's', '{}', 'published', now() + interval '1 day') returning id"
+    )
+    rows["content_pages_expired"] = await one(
+        "insert into content_pages (title, slug, content, status, published_at, expires_at)"
+        " values ('Ex', 'ex', '{}', 'published', now() - interval '2 days',"
+        " now() - interval '1 minute') returning id"
+    )
+    rows["content_pages_archived"] = await one(
+        "insert into content_pages (title, slug, content, status) "
+        "values ('A', 'a', '{}', 'archived') returning id"
+    )
+    rows["content_pages_expiring"] = await one(
+        "insert into content_pages (title, slug, content, status, published_at, expires_at)"
+        " values ('Soon', 'soon', '{}', 'published', now() - interval '1 day',"
+        " now() + interval '1 day') returning id"
+    )
+    rows["content_revisions"] = await one(  # written by the insert's trigger
+        "select id from content_revisions where entity_id = $1", rows["content_pages"]
     )
     rows["chat_conversations"] = await one(
         "insert into chat_conversations (user_id) values ($1) returning id", a
@@ -185,6 +208,11 @@ READ = {
     "content_pages": PUBLIC,
     "content_pages_draft": STAFF,
     "content_pages_scheduled": STAFF,
+    "content_pages_expired": STAFF,
+    "content_pages_archived": STAFF,
+    "content_pages_expiring": PUBLIC,
+    "case_studies_expired": STAFF,
+    "content_revisions": STAFF,
     "chat_conversations": {"client_a"} | STAFF,
     "chat_messages": {"client_a"} | STAFF,
     "visitor_conversation": {"visitor"} | STAFF,
@@ -197,6 +225,10 @@ TABLE_OF = {
     "testimonials_inactive": "testimonials",
     "content_pages_draft": "content_pages",
     "content_pages_scheduled": "content_pages",
+    "content_pages_expired": "content_pages",
+    "content_pages_archived": "content_pages",
+    "content_pages_expiring": "content_pages",
+    "case_studies_expired": "case_studies",
     "visitor_conversation": "chat_conversations",
 }
 # Rows an actor may change (UPDATE and DELETE are checked separately below).

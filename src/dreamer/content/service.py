@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.catalog import service as catalog
 from dreamer.content import repository, seo
+from dreamer.content.blocks import PageContent
 from dreamer.content.repository import CASE_STUDIES, PAGES, TABLES, TESTIMONIALS, Filters, Rows
 from dreamer.content.schemas import (
     CaseStudyIn,
@@ -167,8 +168,8 @@ async def view_counts(
 
 def _values(data: BaseModel, *, partial: bool) -> dict[str, Any]:
     values = data.model_dump(exclude_unset=partial)
-    if "content" in values and values["content"] is not None:
-        content = getattr(data, "content")  # noqa: B009 (a PageContent)
+    content = getattr(data, "content", None)
+    if isinstance(content, PageContent):  # a page's blocks, as stored
         values["content"] = content.stored()
     return values
 

@@ -179,7 +179,7 @@ def downgrade() -> None:
         DROP TRIGGER IF EXISTS content_pages_redirect ON content_pages;
         DROP FUNCTION IF EXISTS content_revise();
         DROP FUNCTION IF EXISTS content_slug_redirect();
-        DROP FUNCTION IF EXISTS content_views_add(content_kind, uuid[], integer[]);
+        DROP FUNCTION IF EXISTS content_views_add(content_kind, text[], integer[]);
         DROP FUNCTION IF EXISTS cache_versions();
         DELETE FROM cache_topics WHERE topic = 'content';
         DROP TABLE content_views, content_redirects, content_revisions;
@@ -204,5 +204,12 @@ def downgrade() -> None:
             DROP COLUMN search_vector, DROP COLUMN author_id, DROP COLUMN expires_at,
             DROP COLUMN published_at, DROP COLUMN status;
         CREATE INDEX idx_testimonials_active_sort ON testimonials (sort_order) WHERE is_active;
+        -- the policies as the earlier revisions know them (their downgrades drop them)
+        CREATE POLICY app_select ON content_pages FOR SELECT TO dreamer_app
+            USING ((status = 'published' AND published_at <= now()) OR (SELECT app_is_staff()));
+        CREATE POLICY app_select ON case_studies FOR SELECT TO dreamer_app
+            USING ((status = 'published' AND published_at <= now()) OR (SELECT app_is_staff()));
+        CREATE POLICY app_select ON testimonials FOR SELECT TO dreamer_app
+            USING (is_active OR (SELECT app_is_staff()));
         """
     )
