@@ -103,6 +103,18 @@ SCENARIOS = [
         0.6,
     ),
     Scenario("service list, no cache", "uncached", "/api/v1/services", "/api/v1/services", 0.6),
+    Scenario("page by slug", "cached", "/api/v1/pages/about", "/api/v1/pages/about", 1.5),
+    Scenario("case-study list", "cached", "/api/v1/case-studies", "/api/v1/case-studies", 1.5),
+    Scenario(
+        "page by slug, no cache", "uncached", "/api/v1/pages/about", "/api/v1/pages/about", 0.6
+    ),
+    Scenario(
+        "case-study list, no cache",
+        "uncached",
+        "/api/v1/case-studies",
+        "/api/v1/case-studies",
+        0.6,
+    ),
     Scenario(
         "own profile (RLS)", "cached", "/api/v1/users/profile", "/api/v1/users/profile", 0.5, True
     ),
@@ -224,6 +236,7 @@ def main() -> None:
         dreamer = [sys.executable, "-m", "dreamer.cli"]
         print(f"generating the data set (scale {SCALE}) …", flush=True)
         subprocess.run([*dreamer, "bench", "generate", "--scale", SCALE], env=env, check=True)
+        subprocess.run([*dreamer, "seed", "--demo"], env=env, check=True)  # pages, case studies
         uvicorn = [sys.executable, "-m", "uvicorn", "--workers", str(args.workers)]
         uvicorn += ["--log-level", "warning", "--no-server-header", "--no-access-log"]
         with _process([*dreamer, "serve"], env, Path(home) / "dreamer.log") as serve_pid:
@@ -410,7 +423,8 @@ def _run(args: argparse.Namespace, urls: dict[str, str], token: str) -> dict[str
         f"wrk: {args.connections} connections, {args.seconds}s, best of {args.rounds} rounds;"
         f" {args.workers} workers each; {os.cpu_count()} cores shared with the load generator"
     )
-    for path in ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz"):  # warm all up
+    warm = ("/api/v1/services", f"/api/v1/services/{SLUG}", "/healthz", "/api/v1/pages/about")
+    for path in (*warm, "/api/v1/case-studies"):  # warm all up
         for name, url in urls.items():
             if name != "peer" or path != "/healthz":
                 wrk(f"{url}{path}", 1, args.connections)

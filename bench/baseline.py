@@ -14,6 +14,7 @@ passes the owner's URL of its throwaway database).
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -50,6 +51,21 @@ BOOKINGS = (
     " time_zone, status, meeting_link, notes, cancellation_reason, cancelled_at, completed_at,"
     " reminder_sent, created_at, updated_at from service_bookings where user_id = $1"
     " order by scheduled_at, id limit $2"
+)
+# The content reads: the same columns and public window as dreamer.content.repository.
+PAGE_BY_SLUG = (
+    "select id, title, slug, page_type, content, meta_title, meta_description, meta_keywords,"
+    " og_image, canonical_url, status, published_at, expires_at, created_at, updated_at"
+    " from content_pages where slug = $1 and status = 'published' and published_at <= now()"
+    " and (expires_at is null or expires_at > now())"
+)
+CASE_STUDY_PAGE = (
+    "select id, title, slug, client_name, industry, challenge, solution, results, technologies,"
+    " metrics, featured_image, images, sort_order, meta_title, meta_description, meta_keywords,"
+    " status, published_at, expires_at, created_at, updated_at, count(*) over () as total"
+    " from case_studies where status = 'published' and published_at <= now()"
+    " and (expires_at is null or expires_at > now())"
+    " order by sort_order, published_at desc, id limit $1 offset $2"
 )
 UNAUTHORIZED = orjson.dumps({"type": "/problems/unauthorized", "status": 401})
 NOT_FOUND = orjson.dumps({"type": "/problems/not-found", "status": 404})
@@ -182,6 +198,45 @@ async def bookings(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+def _plain_row(row: asyncpg.Record) -> dict[str, Any]:
+    """Every column as JSON: uuids and times as strings, JSON columns decoded."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "total":
+            continue
+        if key in ("content", "technologies", "metrics", "images") and isinstance(value, str):
+            value = orjson.loads(value)
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+async def page(request: Request) -> Response:
+    assert _pool is not None
+    async with _pool.acquire() as conn:
+        row = await conn.fetchrow(PAGE_BY_SLUG, request.path_params["slug"])
+    if row is None:
+        return Response(NOT_FOUND, status_code=404, media_type="application/problem+json")
+    body = orjson.dumps({"success": True, "data": _plain_row(row)})
+    return Response(body, media_type="application/json")
+
+
+async def case_studies(request: Request) -> Response:
+    assert _pool is not None
+    async with _pool.acquire() as conn:
+        rows = await conn.fetch(CASE_STUDY_PAGE, 20, 0)
+    total = rows[0]["total"] if rows else 0
+    body = {
+        "success": True,
+        "data": [_plain_row(r) for r in rows],
+        "meta": {"page": 1, "limit": 20, "total": total, "totalPages": -(-total // 20)},
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     global _pool
@@ -197,6 +252,8 @@ app = Starlette(
         Route("/api/v1/services/{slug}", service),
         Route("/api/v1/users/profile", profile),
         Route("/api/v1/bookings", bookings),
+        Route("/api/v1/pages/{slug:path}", page),
+        Route("/api/v1/case-studies", case_studies),
     ],
     lifespan=lifespan,
 )

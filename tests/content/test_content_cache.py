@@ -1,0 +1,100 @@
+"""Content through the per-worker cache, two worker processes: an edit, an unpublish and a
+delete reach every worker within a second; so does a *scheduled* publication or an expiry,
+which change what is public without any write; staff always see their drafts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import httpx
+
+from dreamer.core.config import Settings
+from tests.factories import make_account
+from tests.harness import run_server
+from tests.test_public_cache import BOUND, _change, _stale_for, _warm
+
+PAGE = "/api/v1/pages/cached-page"
+LIST = "/api/v1/pages"
+
+
+def _slugs(response: httpx.Response) -> set[str]:
+    return {p["slug"] for p in response.json()["data"]}
+
+
+async def test_changes_and_schedules_reach_every_worker(
+    settings: Settings, owner_conn: asyncpg.Connection, client: httpx.AsyncClient
+) -> None:
+    page_id = await owner_conn.fetchval(
+        "insert into content_pages (title, slug, content, status, published_at)"
+        " values ('v1', 'cached-page', '{\"blocks\": []}', 'published', now()) returning id"
+    )
+    staff = await make_account(client, owner_conn, "editor@example.com", role="admin")
+    with run_server(settings) as base:
+        await _warm(base, PAGE)
+        at = await _change(
+            owner_conn, "update content_pages set title = 'v2' where id = $1", page_id
+        )
+        stale = await _stale_for(base, PAGE, lambda r: r.json()["data"]["title"] == "v2", at)
+        assert stale < BOUND, stale
+
+        # unpublished: 404 for the public, still the draft for staff (never from the cache)
+        await _warm(base, PAGE)
+        at = await _change(
+            owner_conn,
+            "update content_pages set status = 'draft', published_at = null where id = $1",
+            page_id,
+        )
+        stale = await _stale_for(base, PAGE, lambda r: r.status_code == 404, at)
+        assert stale < BOUND, stale
+        async with httpx.AsyncClient(base_url=base, headers=staff.auth) as http:
+            for _ in range(6):
+                seen = await http.get(PAGE)
+                assert seen.status_code == 200 and seen.json()["data"]["status"] == "draft"
+                assert seen.headers["cache-control"] == "private, no-store"
+                listed = await http.get(LIST)
+                assert "cached-page" in _slugs(listed) and "x-cache" not in listed.headers
+
+        # scheduled two seconds ahead: nothing is written when it goes live
+        await _warm(base, LIST)
+        goes_live = await owner_conn.fetchval(
+            "update content_pages set status = 'published',"
+            " published_at = clock_timestamp() + interval '5 seconds' where id = $1"
+            " returning published_at",
+            page_id,
+        )
+        await _warm(base, LIST)  # cached while it is not yet public
+        db_now = await owner_conn.fetchval("select clock_timestamp()")
+        live_at = time.monotonic() + (goes_live - db_now).total_seconds()
+        assert live_at - time.monotonic() > 0.5, "the machine is too slow for this schedule"
+        async with httpx.AsyncClient(base_url=base) as http:
+            for _ in range(3):
+                early = await http.get(LIST)
+                assert "cached-page" not in _slugs(early)
+                assert early.headers["x-cache"] == "hit"
+        await asyncio.sleep(max(0.0, live_at - time.monotonic()))
+        stale = await _stale_for(base, LIST, lambda r: "cached-page" in _slugs(r), live_at)
+        assert stale < BOUND, stale
+
+        # an expiry, likewise
+        await _warm(base, PAGE)
+        ends = await owner_conn.fetchval(
+            "update content_pages set expires_at = clock_timestamp() + interval '5 seconds'"
+            " where id = $1 returning expires_at",
+            page_id,
+        )
+        await _warm(base, PAGE)
+        db_now = await owner_conn.fetchval("select clock_timestamp()")
+        ended_at = time.monotonic() + (ends - db_now).total_seconds()
+        await asyncio.sleep(max(0.0, ended_at - time.monotonic()))
+        stale = await _stale_for(base, PAGE, lambda r: r.status_code == 404, ended_at)
+        assert stale < BOUND, stale
+
+        await owner_conn.execute(
+            "update content_pages set expires_at = null where id = $1", page_id
+        )
+        await _warm(base, PAGE)
+        at = await _change(owner_conn, "delete from content_pages where id = $1", page_id)
+        stale = await _stale_for(base, PAGE, lambda r: r.status_code == 404, at)
+        assert stale < BOUND, stale
