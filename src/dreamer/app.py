@@ -73,6 +73,7 @@ CACHED_READS = [
     (rf"{API_PREFIX}/pages/.+", "content"),
     (rf"{API_PREFIX}/case-studies/[^/]+", "content"),
     (rf"{API_PREFIX}/(search|seo/meta)", "content"),
+    (rf"{API_PREFIX}/seo/(meta|structured-data)/.+", "content"),
     (r"/sitemap\.xml", "content"),
 ]
 # The public item reads whose 200 answers count as views (content_views).

@@ -352,6 +352,28 @@ async def test_seo_and_json_ld(
     assert listing.json()["data"]["jsonLd"][1]["@type"] == "CollectionPage"
     missing = await client.get("/api/v1/seo/meta", params={"path": "/nothing-here"})
     assert missing.status_code == 404
+    # the original backend's paths, through the /api → /api/v1 redirect
+    legacy = await client.get("/api/seo/meta/about", follow_redirects=True)
+    assert legacy.status_code == 200 and legacy.json()["data"]["path"] == "/about"
+    typed = await client.get("/api/seo/structured-data/services", follow_redirects=True)
+    assert {ld["@type"] for ld in typed.json()["data"]} == {"Service"}
+    site = (await client.get("/api/v1/seo/structured-data/website")).json()["data"][0]
+    assert site["potentialAction"]["@type"] == "SearchAction"
+    unknown = await client.get("/api/v1/seo/structured-data/recipes")
+    assert unknown.status_code == 404
+
+
+async def test_deleting_the_author_keeps_the_content(
+    client: httpx.AsyncClient, admin: Account, owner_conn: asyncpg.Connection
+) -> None:
+    page = await _create(client, admin, "/api/v1/pages", {**PAGE, "slug": "authored"})
+    await _publish(client, admin, f"/api/v1/pages/{page['id']}")
+    await owner_conn.execute("delete from users where id = $1", admin.id)
+    author = await owner_conn.fetchval(
+        "select author_id from content_pages where id = $1", page["id"]
+    )
+    assert author is None
+    assert (await client.get("/api/v1/pages/authored")).status_code == 200
 
 
 async def test_sitemap_and_robots(

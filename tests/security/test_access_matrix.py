@@ -621,6 +621,14 @@ MATRIX |= {
         plain("GET", "/api/v1/seo/meta?path=/services/ai-strategy-consultation"),
         everyone(200),
     ),
+    ("GET", "/api/v1/seo/meta/{path}"): (
+        plain("GET", "/api/v1/seo/meta/services/ai-strategy-consultation"),
+        everyone(200),
+    ),
+    ("GET", "/api/v1/seo/structured-data/{kind}"): (
+        plain("GET", "/api/v1/seo/structured-data/services"),
+        everyone(200),
+    ),
     ("GET", "/sitemap.xml"): (plain("GET", "/sitemap.xml"), everyone(200)),
     ("GET", "/robots.txt"): (plain("GET", "/robots.txt"), everyone(200)),
 }

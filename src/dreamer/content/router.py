@@ -450,6 +450,36 @@ async def search(
 
 
 @router.get(
+    "/seo/meta/{path:path}",
+    response_model=Envelope[SeoMetaOut],
+    responses={404: {"description": "Nothing public at this path"}},
+    dependencies=[BEARER_DOCS],
+)
+async def seo_meta_by_path(
+    request: Request, path: Annotated[str, Path(max_length=400)]
+) -> Response:
+    """The same as `/seo/meta?path=/…`, with the path in the URL (the original
+    `/api/seo/meta/*`)."""
+    return await seo_meta(request, f"/{path}")
+
+
+@router.get(
+    "/seo/structured-data/{kind}",
+    response_model=Envelope[list[dict[str, Any]]],
+    responses={404: {"description": "Not one of the types"}},
+    dependencies=[BEARER_DOCS],
+)
+async def structured_data(request: Request, kind: Annotated[str, Path(max_length=40)]) -> Response:
+    """schema.org JSON-LD by type (the original `/api/seo/structured-data/:type`):
+    `organization`, `website`, `services` (each active service) or `case-studies` (each
+    published one)."""
+    _ctx, database = await caller(request)
+    site = _site(await settings_of(request))
+    found = await service.structured_data(database.public, site, kind)
+    return with_validators(request, ok(found), None)
+
+
+@router.get(
     "/seo/meta",
     response_model=Envelope[SeoMetaOut],
     responses={404: {"description": "Nothing public at this path"}},

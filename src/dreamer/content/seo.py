@@ -177,6 +177,24 @@ def service_seo(site: Site, row: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def website(site: Site) -> dict[str, Any]:
+    """The site itself, with its search (schema.org SearchAction on the website's /search)."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": site.name,
+        "url": site.url + "/",
+        "potentialAction": {
+            "@type": "SearchAction",
+            "target": site.url + "/search?q={search_term_string}",
+            "query-input": "required name=search_term_string",
+        },
+    }
+
+
+STRUCTURED_TYPES = ("organization", "website", "services", "case-studies")
+
+
 # The website's list pages, described without a row.
 LISTS = {
     "/case-studies": ("Case studies", "What we built for our clients, and what it changed."),

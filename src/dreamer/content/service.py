@@ -414,6 +414,24 @@ async def meta_for_path(reader: PublicReader, site: Site, path: str) -> dict[str
     return {"path": path, **seo.page_seo(site, page)}
 
 
+async def structured_data(reader: PublicReader, site: Site, kind: str) -> list[dict[str, Any]]:
+    """JSON-LD by type (the original ``/api/seo/structured-data/:type``): the organisation,
+    the website, every active service, or every published case study."""
+    if kind == "organization":
+        return [seo.organization(site)]
+    if kind == "website":
+        return [seo.website(site)]
+    if kind == "services":
+        services, _total = await catalog.public_services(reader, page=1, limit=100)
+        return [seo.service_seo(site, s)["json_ld"][1] for s in services]
+    if kind == "case-studies":
+        studies, _total = await list_items(reader, CASE_STUDIES, public=True, page=1, limit=100)
+        return [seo.case_study_seo(site, c)["json_ld"][1] for c in studies]
+    raise NotFound(
+        f"No structured data of type '{kind}' (one of {', '.join(seo.STRUCTURED_TYPES)})"
+    )
+
+
 async def record_views(session: AsyncSession, counts: Mapping[tuple[str, str], int]) -> int:
     """Add the views a worker counted (``(kind, slug) → n``) to today's rows."""
     added = 0
