@@ -33,6 +33,7 @@ bench: setup
 	  && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk for make bench" >&2; exit 1; }
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.staff --scales $(BENCH_SCALES)
+	$(BIN)/python -m bench.search
 
 # Re-resolve the locks from the ranges in pyproject.toml (after changing a dependency).
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
