@@ -487,3 +487,27 @@ async def test_views_are_counted_in_batches(
         "select count(*) from audit_logs where entity_type = 'content_views'"
     )
     assert audited == 0
+
+
+async def test_a_testimonial_revision_restores_its_case_study(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    study = (await client.get("/api/v1/case-studies/retail-support-assistant")).json()["data"]
+    quote = await _create(
+        client,
+        admin,
+        "/api/v1/testimonials",
+        {"clientName": "Ada", "content": "Superb", "caseStudyId": study["id"], "rating": 5},
+    )
+    item = f"/api/v1/testimonials/{quote['id']}"
+    await client.patch(item, json={"caseStudyId": None, "rating": 3}, headers=admin.auth)
+    restored = await client.post(f"{item}/revisions/1/restore", headers=admin.auth)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["data"]["caseStudyId"] == study["id"]
+    assert restored.json()["data"]["rating"] == 5
+    dangling = await client.post(
+        "/api/v1/testimonials",
+        json={"clientName": "Bo", "content": "Fine", "caseStudyId": str(quote["id"])},
+        headers=admin.auth,
+    )
+    assert dangling.status_code == 422

@@ -331,8 +331,11 @@ async def restore(
     snapshot = (await revision(rows, table, item_id, number))["snapshot"]
     current = await _saved(session, table, item_id)
     values = {k: v for k, v in snapshot.items() if k in EDITABLE[table.kind]}
-    if "expires_at" in values and values["expires_at"] is not None:
+    # a snapshot is JSON: times and ids come back as strings
+    if isinstance(values.get("expires_at"), str):
         values["expires_at"] = datetime.fromisoformat(values["expires_at"])
+    if isinstance(values.get("case_study_id"), str):
+        values["case_study_id"] = uuid.UUID(values["case_study_id"])
     if values.get("slug") not in (None, current.get("slug")):
         await _check_slug(session, table, values["slug"], item_id)
     await _check_case_study(session, values)
