@@ -1,14 +1,17 @@
-"""The peer's endpoints: the service list and service by slug (public), own bookings (a bearer
-token of the API, verified with the same secret)."""
+"""The peer's endpoints: the service list and service by slug, a page by slug and the
+case-study list (public), own bookings (a bearer token of the API, verified with the same
+secret)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework import exceptions, generics, pagination, serializers
 
-from bench.peer.models import Booking, Service
+from bench.peer.models import Booking, CaseStudy, ContentPage, Service
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -102,3 +105,55 @@ class OwnBookings(generics.ListAPIView):  # type: ignore[type-arg]
         return Booking.objects.filter(user_id=self.request.user.id).order_by("scheduled_at", "id")[
             :20
         ]
+
+
+def _public(queryset: Any) -> Any:
+    """Published, and within its window (what Dreamer's policies state)."""
+    now = timezone.now()
+    return queryset.filter(status="published", published_at__lte=now).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+class PageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContentPage
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "page_type",
+            "content",
+            "meta_title",
+            "meta_description",
+            "meta_keywords",
+            "og_image",
+            "canonical_url",
+            "status",
+            "published_at",
+            "expires_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class CaseStudySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseStudy
+        fields = "__all__"
+
+
+class PageBySlug(generics.RetrieveAPIView):  # type: ignore[type-arg]
+    serializer_class = PageSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self) -> Any:
+        return _public(ContentPage.objects.all())
+
+
+class CaseStudyList(generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = CaseStudySerializer
+    pagination_class = Pages
+
+    def get_queryset(self) -> Any:
+        return _public(CaseStudy.objects.all()).order_by("sort_order", "-published_at", "id")
