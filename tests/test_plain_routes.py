@@ -3,6 +3,8 @@ other request of those paths still meets FastAPI's validation, and both answer a
 
 from __future__ import annotations
 
+import re
+
 import asyncpg
 import httpx
 from fastapi.routing import APIRoute
@@ -21,7 +23,8 @@ def test_each_plain_route_is_a_documented_get_tried_before_fastapi(settings: Set
     routes = app.router.routes
     first_fastapi = next(i for i, r in enumerate(routes) if isinstance(r, APIRoute))
     for plain in PLAIN_READS:
-        assert "get" in paths[plain.path], plain.path  # its FastAPI twin documents it
+        documented = re.sub(r"\{(\w+):\w+\}", r"{\1}", plain.path)  # {slug:pageslug} → {slug}
+        assert "get" in paths[documented], plain.path  # its FastAPI twin documents it
         assert isinstance(plain, PlainRoute) and routes.index(plain) < first_fastapi
 
 

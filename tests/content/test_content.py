@@ -213,6 +213,8 @@ async def test_revisions_diff_and_restore(client: httpx.AsyncClient, admin: Acco
     assert len((await client.get(f"{item}/revisions", headers=admin.auth)).json()["data"]) == 4
     missing = await client.get(f"{item}/revisions/99", headers=admin.auth)
     assert missing.status_code == 404
+    huge = await client.get(f"{item}/revisions/232909372435", headers=admin.auth)
+    assert huge.status_code == 422  # beyond the column, refused before the database
 
 
 async def test_a_renamed_slug_redirects(client: httpx.AsyncClient, admin: Account) -> None:

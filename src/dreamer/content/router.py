@@ -49,6 +49,8 @@ router = APIRouter(tags=["content"])
 Table = service.Table
 
 PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+MAX_REVISION = 1_000_000_000  # within the int column
+RevisionNumber = Annotated[int, Path(ge=1, le=MAX_REVISION)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 StatusFilter = Annotated[
     ContentStatus | None, Query(description="staff only: draft, published or archived")
@@ -221,7 +223,9 @@ def _workflow(prefix: str, table: Table, model: Any, name: str) -> None:
             found = await service.revisions(rows, table, item_id)
         return ok([RevisionOut.model_validate(dict(r)).model_dump(mode="json") for r in found])
 
-    async def revision(request: Request, item_id: uuid.UUID, number: int, ctx: Staff) -> Response:
+    async def revision(
+        request: Request, item_id: uuid.UUID, number: RevisionNumber, ctx: Staff
+    ) -> Response:
         async with _reading(request) as (_ctx, rows, _site):
             found = await service.revision(rows, table, item_id, number)
         return ok(RevisionDetail.model_validate(dict(found)).model_dump(mode="json"))
@@ -230,15 +234,15 @@ def _workflow(prefix: str, table: Table, model: Any, name: str) -> None:
         request: Request,
         item_id: uuid.UUID,
         ctx: Staff,
-        before: Annotated[int, Query(alias="from", ge=1)],
-        after: Annotated[int, Query(alias="to", ge=1)],
+        before: Annotated[int, Query(alias="from", ge=1, le=MAX_REVISION)],
+        after: Annotated[int, Query(alias="to", ge=1, le=MAX_REVISION)],
     ) -> Response:
         async with _reading(request) as (_ctx, rows, _site):
             found = await service.diff(rows, table, item_id, before, after)
         return ok(RevisionDiff.model_validate(found).model_dump(mode="json"))
 
     async def restore(
-        request: Request, item_id: uuid.UUID, number: int, db: DbSession, ctx: Staff
+        request: Request, item_id: uuid.UUID, number: RevisionNumber, db: DbSession, ctx: Staff
     ) -> Response:
         async with _reading(request) as (_ctx, rows, site):
             row = await service.restore(db, rows, table, item_id, number)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
@@ -229,6 +230,19 @@ async def _db_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, status, slug, title, detail, extra=extra)
 
 
+async def _unencodable(request: Request, exc: Exception) -> Response:
+    """The raw asyncpg reads (``db.reader``): a value the driver cannot send (an integer beyond
+    the column's range). A bounded parameter should have refused it first: this is the net."""
+    log.info("driver refused a value on %s %s: %s", request.method, request.url.path, exc)
+    return problem_response(
+        request,
+        422,
+        "validation-error",
+        "Invalid input",
+        "A value is out of range or of the wrong type",
+    )
+
+
 def _unavailable(request: Request, title: str, retry_after: int = 5) -> Response:
     return problem_response(
         request,
@@ -265,6 +279,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _db_error)
+    app.add_exception_handler(asyncpg.exceptions.DataError, _unencodable)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(OSError, _unreachable)  # ConnectionRefusedError and kin
     app.add_exception_handler(Exception, _unexpected)
