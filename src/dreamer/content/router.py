@@ -11,6 +11,7 @@ slug with sections (``blog/launch``) never reaches a staff route.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -112,12 +113,49 @@ async def _listing(
         views = await service.view_counts(rows, table, items) if ctx.is_staff else {}
     data = []
     for item in items:
-        shown = service.present(site, table, item, staff=ctx.is_staff)
-        if ctx.is_staff and table is not TESTIMONIALS:
+        if not ctx.is_staff:
+            data.append(_public_out(site, table, model, item))
+            continue
+        shown = service.present(site, table, item, staff=True)
+        if table is not TESTIMONIALS:
             shown["view_count"] = views.get(item["id"], 0)
-        data.append(_out(model, shown, staff=ctx.is_staff))
+        data.append(_out(model, shown, staff=True))
     response = ok(data, PageMeta.of(page, limit, total))
     return with_validators(request, response, _latest(items))
+
+
+class _Rendered:
+    """The public wire form of items already rendered by this worker, keyed by (site, model,
+    id, updated_at): a row's every change moves its updated_at (a trigger sets it), so a key never
+    names two contents. Presenting an item (SEO, JSON-LD, validation) costs more than reading
+    it; lists mostly show the same items again. Bounded, least recently used first out."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Site, str, Any, Any], dict[str, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Site, str, Any, Any]) -> dict[str, Any] | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Site, str, Any, Any], value: dict[str, Any]) -> None:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+_RENDERED = _Rendered()
+
+
+def _public_out(site: Site, table: Table, model: Any, item: Mapping[str, Any]) -> dict[str, Any]:
+    key = (site, model.__name__, item["id"], item["updated_at"])
+    found = _RENDERED.get(key)
+    if found is None:
+        found = _out(model, service.present(site, table, item))
+        _RENDERED.put(key, found)
+    return found
 
 
 def _moved(request: Request, prefix: str, slug: str) -> Response:
@@ -400,18 +438,27 @@ async def _detail(request: Request, table: Table, model: Any, slug: str, prefix:
             item = await service.by_slug(rows, table, slug, public=not ctx.is_staff)
         except Moved as moved:
             return _moved(request, prefix, moved.slug)
-        shown = service.present(site, table, item, staff=ctx.is_staff)
         modified = item["updated_at"]
+        quotes: Sequence[Mapping[str, Any]] = []
         if table is CASE_STUDIES:
             quotes = await service.testimonials_of(rows, item["id"], public=not ctx.is_staff)
-            shown["testimonials"] = [
-                service.present(site, TESTIMONIALS, q, staff=ctx.is_staff) for q in quotes
-            ]
             modified = max([modified, *(q["updated_at"] for q in quotes)])
-        if ctx.is_staff:
-            views = await service.view_counts(rows, table, [item])
-            shown["view_count"] = views.get(item["id"], 0)
-    return with_validators(request, ok(_out(model, shown, staff=ctx.is_staff)), modified)
+        views = await service.view_counts(rows, table, [item]) if ctx.is_staff else {}
+    if ctx.is_staff:
+        shown = service.present(site, table, item, staff=True)
+        shown["view_count"] = views.get(item["id"], 0)
+        if table is CASE_STUDIES:
+            shown["testimonials"] = [
+                service.present(site, TESTIMONIALS, q, staff=True) for q in quotes
+            ]
+        data = _out(model, shown, staff=True)
+    else:
+        data = dict(_public_out(site, table, model, item))
+        if table is CASE_STUDIES:
+            data["testimonials"] = [
+                _public_out(site, TESTIMONIALS, TestimonialOut, q) for q in quotes
+            ]
+    return with_validators(request, ok(data), modified)
 
 
 @router.get(
