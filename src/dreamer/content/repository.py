@@ -244,45 +244,8 @@ async def record_views(
 
 # -- search ---------------------------------------------------------------------------------
 
-# Prose of a page for the highlight: the block texts, tags removed.
-_PAGE_PROSE = (
-    "regexp_replace(coalesce((select string_agg(x #>> '{}', ' ') from jsonb_path_query("
-    'p.content, \'strict $.blocks[*].keyvalue() ? (@.key != "type" && @.key != "href"'
-    ' && @.key != "src" && @.key != "level" && @.key != "style")'
-    ".value.** ? (@.type() == \"string\")', '{}', true) as x), ''), '<[^>]*>', ' ', 'g')"
-)
-SEARCH = f"""
-with q as (select to_tsquery('english', $1) as query),
-hits as (
-    select 'page' as kind, p.slug, p.page_type::text as subtype, p.title,
-           ts_rank(p.search_vector, q.query) as rank,
-           concat_ws(' ', p.meta_description, {_PAGE_PROSE}) as prose
-    from content_pages p, q where p.search_vector @@ q.query and {PAGES.public("p")}
-    union all
-    select 'case_study', c.slug, c.industry, c.title, ts_rank(c.search_vector, q.query),
-           concat_ws(' ', c.challenge, c.solution, c.results)
-    from case_studies c, q where c.search_vector @@ q.query and {CASE_STUDIES.public("c")}
-    union all
-    select 'service', s.slug, null, s.name, ts_rank(s.search_vector, q.query),
-           coalesce(s.description, '')
-    from services s, q where s.search_vector @@ q.query and s.is_active
-    union all
-    select 'testimonial', t.id::text, t.client_company, t.client_name,
-           ts_rank(t.search_vector, q.query), t.content
-    from testimonials t, q where t.search_vector @@ q.query and {TESTIMONIALS.public("t")}
-),
-best as (
-    select *, count(*) over () as total from hits order by rank desc, title limit $2 offset $3
-)
-select b.kind, b.slug, b.subtype, b.title, b.rank, b.total,
-       ts_headline('english', b.title, q.query,
-                   'HighlightAll=true, StartSel=' || $4 || ', StopSel=' || $5) as title_highlight,
-       ts_headline('english', b.prose, q.query,
-                   'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", StartSel='
-                   || $4 || ', StopSel=' || $5) as highlight
-from best b, q
-order by b.rank desc, b.title
-"""
+# site_search() (db/sql/content.sql) ranks, pages and highlights.
+SEARCH = "select * from site_search($1, $2, $3, $4, $5)"
 
 
 async def search(

@@ -102,6 +102,60 @@ $$;
 
 GRANT EXECUTE ON FUNCTION cache_versions() TO dreamer_app;
 
+-- The site search (dreamer.content.repository.search): published pages, case studies, active
+-- services and testimonials matching the tsquery, best first, the shown page with highlights
+-- between p_start and p_stop. It runs as the owner because under the app role's policies,
+-- which read columns, PostgreSQL may not use the non-leakproof @@ as an index condition: every
+-- search would read every row. It states the public window itself and returns only public
+-- content, for every caller alike.
+CREATE OR REPLACE FUNCTION site_search(p_query text, p_limit integer, p_offset integer,
+                                       p_start text, p_stop text)
+RETURNS TABLE (kind text, slug text, title text, rank real, total bigint,
+               title_highlight text, highlight text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+with hits as (
+    select 'page' as kind, p.id, p.title, ts_rank(p.search_vector, to_tsquery('english', p_query)) as rank
+    from content_pages p where p.search_vector @@ to_tsquery('english', p_query) and p.status = 'published' and p.published_at <= now() and (p.expires_at is null or p.expires_at > now())
+    union all
+    select 'case_study', c.id, c.title, ts_rank(c.search_vector, to_tsquery('english', p_query))
+    from case_studies c where c.search_vector @@ to_tsquery('english', p_query) and c.status = 'published' and c.published_at <= now() and (c.expires_at is null or c.expires_at > now())
+    union all
+    select 'service', s.id, s.name, ts_rank(s.search_vector, to_tsquery('english', p_query))
+    from services s where s.search_vector @@ to_tsquery('english', p_query) and s.is_active
+    union all
+    select 'testimonial', t.id, t.client_name, ts_rank(t.search_vector, to_tsquery('english', p_query))
+    from testimonials t where t.search_vector @@ to_tsquery('english', p_query) and t.status = 'published' and t.published_at <= now() and (t.expires_at is null or t.expires_at > now())
+),
+best as (
+    select *, count(*) over () as total from hits order by rank desc, title limit least(p_limit, 50) offset greatest(p_offset, 0)
+),
+shown as (
+    select b.kind, b.title, b.rank, b.total,
+           coalesce(p.slug, c.slug, s.slug, b.id::text) as slug,
+           case b.kind
+               when 'page' then concat_ws(' ', p.meta_description, regexp_replace(coalesce((select string_agg(x #>> '{}', ' ') from jsonb_path_query(p.content, 'strict $.blocks[*].keyvalue() ? (@.key != "type" && @.key != "href" && @.key != "src" && @.key != "level" && @.key != "style").value.** ? (@.type() == "string")', '{}', true) as x), ''), '<[^>]*>', ' ', 'g'))
+               when 'case_study' then concat_ws(' ', c.challenge, c.solution, c.results)
+               when 'service' then coalesce(s.description, '')
+               else t.content
+           end as prose
+    from best b
+    left join content_pages p on b.kind = 'page' and p.id = b.id
+    left join case_studies c on b.kind = 'case_study' and c.id = b.id
+    left join services s on b.kind = 'service' and s.id = b.id
+    left join testimonials t on b.kind = 'testimonial' and t.id = b.id
+)
+select kind, slug, title, rank, total,
+       ts_headline('english', title, to_tsquery('english', p_query),
+                   'HighlightAll=true, StartSel=' || p_start || ', StopSel=' || p_stop) as title_highlight,
+       ts_headline('english', prose, to_tsquery('english', p_query),
+                   'MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=" … ", StartSel='
+                   || p_start || ', StopSel=' || p_stop) as highlight
+from shown
+order by rank desc, title
+$$;
+
+GRANT EXECUTE ON FUNCTION site_search(text, integer, integer, text, text) TO dreamer_app;
+
 -- Services feed the sitemap and the search as well.
 CREATE TRIGGER services_cache_touch_content
     AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON services

@@ -181,6 +181,7 @@ def downgrade() -> None:
         DROP FUNCTION IF EXISTS content_slug_redirect();
         DROP FUNCTION IF EXISTS content_views_add(content_kind, text[], integer[]);
         DROP FUNCTION IF EXISTS cache_versions();
+        DROP FUNCTION IF EXISTS site_search(text, integer, integer, text, text);
         DELETE FROM cache_topics WHERE topic = 'content';
         DROP TABLE content_views, content_redirects, content_revisions;
         DROP TYPE content_kind;
