@@ -232,3 +232,23 @@ async def test_a_temporary_table_cannot_shadow_the_users_table(
             str(A),
         )
         assert not await app_conn.fetchval("select app_is_super_admin()")
+
+
+async def test_own_profile_is_one_statement_that_checks_the_session(
+    owner_conn: asyncpg.Connection, app_conn: asyncpg.Connection
+) -> None:
+    """own_profile(): the session check and the read in one statement, as the caller, and
+    nothing of that context left on the connection afterwards."""
+    session_a = await _user_with_session(owner_conn, A)
+    session_b = await _user_with_session(owner_conn, B)
+    own = "select id from own_profile($1, $2, $3, null, null, null, null)"
+    assert await app_conn.fetchval(own, A, session_a, "client") == A
+    # another's id with one's own session, a made-up session, a role the account lacks: nothing
+    assert await app_conn.fetchval(own, B, session_a, "client") is None
+    assert await app_conn.fetchval(own, A, uuid.uuid4(), "client") is None
+    assert await app_conn.fetchval(own, B, session_b, "super_admin") is None
+    await owner_conn.execute("update user_sessions set revoked_at = now() where id = $1", session_b)
+    assert await app_conn.fetchval(own, B, session_b, "client") is None
+    # the context was local to that statement
+    assert await app_conn.fetchval("select app_user_id()") is None
+    assert await app_conn.fetchval("select count(*) from users") == 0

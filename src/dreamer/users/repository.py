@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamer.db.context import RequestContext, context_args
+from dreamer.db.reader import PublicReader
 from dreamer.models import User, UserRole, UserStatus
 
 
@@ -18,17 +19,14 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id, populate_existing=True)
 
 
-# One's own profile on raw asyncpg (dreamer.db.reader): the columns of UserOut.
-_PROFILE = (
-    "select id, email, first_name, last_name, phone, company, job_title, role, status,"
-    " email_verified, accepts_leads, last_login, preferences, created_at, updated_at"
-    " from users where id = $1"
-)
+# One's own profile on raw asyncpg (dreamer.db.reader), the columns of UserOut: own_profile()
+# (db/sql/users.sql) sets the context, checks the session and reads, in one statement.
+_OWN_PROFILE = "select * from own_profile($1::uuid, $2::uuid, $3, $4, $5, $6, $7)"
 
 
-async def profile_row(conn: asyncpg.Connection, user_id: uuid.UUID) -> Mapping[str, Any] | None:
-    row: Mapping[str, Any] | None = await conn.fetchrow(_PROFILE, user_id)
-    return row
+async def own_profile(reader: PublicReader, ctx: RequestContext) -> Mapping[str, Any] | None:
+    """The caller's own row, or None when their session has ended or the account changed."""
+    return await reader.fetchrow(_OWN_PROFILE, *context_args(ctx))
 
 
 async def update_fields(session: AsyncSession, user_id: uuid.UUID, values: dict[str, Any]) -> bool:

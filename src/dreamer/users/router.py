@@ -21,8 +21,7 @@ async def get_profile(request: Request) -> JSONResponse:
     ctx, database = await caller(request)
     if not ctx.is_authenticated:
         raise Unauthorized()
-    async with database.public.as_caller(ctx) as conn:
-        user = await service.profile(conn, ctx)
+    user = await service.profile(database.public, ctx)
     return ok(UserOut.model_validate(dict(user)).model_dump(mode="json"))
 
 

@@ -6,25 +6,27 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth import service as auth
 from dreamer.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from dreamer.core.pagination import decode_cursor, split_page
 from dreamer.db import audit
+from dreamer.db.context import StaleIdentity
+from dreamer.db.reader import PublicReader
 from dreamer.db.session import RequestContext
 from dreamer.models import STAFF_ROLES, User, UserRole, UserStatus
 from dreamer.users import repository
 from dreamer.users.schemas import ProfileIn
 
 
-async def profile(conn: asyncpg.Connection, ctx: RequestContext) -> Mapping[str, Any]:
-    """The caller's own account, read in ``PublicReader.as_caller(ctx)`` (under RLS)."""
+async def profile(reader: PublicReader, ctx: RequestContext) -> Mapping[str, Any]:
+    """The caller's own account: one statement on the raw reader, under RLS as the caller
+    (``own_profile()``); 401 when the token's session has ended or the account changed."""
     assert ctx.user_id is not None
-    user = await repository.profile_row(conn, ctx.user_id)
+    user = await repository.own_profile(reader, ctx)
     if user is None:
-        raise NotFound("No such user")
+        raise StaleIdentity
     return user
 
 

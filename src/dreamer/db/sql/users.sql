@@ -47,6 +47,34 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- A signed-in caller's own profile in one statement: on the raw reader that is one round trip
+-- instead of BEGIN, app_begin, the read and COMMIT. app_begin() sets the context and checks
+-- the session exactly as a transaction's first statement does (its settings are local to this
+-- statement's transaction); the read then runs as the caller, under RLS (SECURITY INVOKER).
+-- No row: the session has ended or the account changed.
+CREATE OR REPLACE FUNCTION own_profile(p_user_id uuid, p_session_id uuid, p_role text,
+                                       p_visitor_id text, p_ip text, p_user_agent text,
+                                       p_request_id text)
+RETURNS TABLE (id uuid, email text, first_name text, last_name text, phone text, company text,
+               job_title text, role user_role, status user_status, email_verified boolean,
+               accepts_leads boolean, last_login timestamptz, preferences jsonb,
+               created_at timestamptz, updated_at timestamptz)
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT app_begin(p_user_id, p_session_id, p_role, p_visitor_id, p_ip, p_user_agent,
+                     p_request_id) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+        SELECT u.id, u.email, u.first_name, u.last_name, u.phone, u.company, u.job_title, u.role,
+               u.status, u.email_verified, u.accepts_leads, u.last_login, u.preferences,
+               u.created_at, u.updated_at
+        FROM users u WHERE u.id = app_user_id();
+END $$;
+
+GRANT EXECUTE ON FUNCTION own_profile(uuid, uuid, text, text, text, text, text) TO dreamer_app;
+
 -- users
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE users FORCE ROW LEVEL SECURITY;
