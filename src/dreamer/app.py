@@ -29,6 +29,7 @@ from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog import router as catalog_routes
 from dreamer.catalog.router import router as catalog_router
+from dreamer.chat.router import router as chat_router
 from dreamer.content import pages as content_pages
 from dreamer.content import router as content_routes
 from dreamer.content import service as content_service
@@ -97,6 +98,7 @@ API_ROUTERS = (
     leads_router,
     newsletter_router,
     admin_audit_router,
+    chat_router,
 )
 
 

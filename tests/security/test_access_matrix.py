@@ -632,6 +632,67 @@ MATRIX |= {
     ("GET", "/sitemap.xml"): (plain("GET", "/sitemap.xml"), everyone(200)),
     ("GET", "/robots.txt"): (plain("GET", "/robots.txt"), everyone(200)),
 }
+
+
+# Chat: a conversation is its user's, or its anonymous visitor's (the client's dreamer_vid
+# cookie); another's is as absent as one that never existed, except for staff.
+async def _conversation_of(world: World, actor: str, whose: str) -> str:
+    user_id, visitor = None, uuid.uuid4().hex  # "other": an anonymous stranger's
+    if whose == "own" and actor == "anonymous":
+        if world.client.cookies.get("dreamer_vid") is None:
+            await world.client.get("/api/v1/chat/models")  # the API sets the visitor cookie
+        visitor = world.client.cookies["dreamer_vid"]
+    elif whose == "own":
+        user_id, visitor = world.accounts[actor].id, None
+    conversation_id = await world.owner.fetchval(
+        "insert into chat_conversations (user_id, session_id) values ($1, $2) returning id",
+        user_id,
+        visitor,
+    )
+    return str(conversation_id)
+
+
+def chat_call(method: str, suffix: str = "", body: dict[str, Any] | None = None) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        conversation_id = await _conversation_of(world, actor, whose)
+        return method, f"/api/v1/chat/conversations/{conversation_id}{suffix}", body
+
+    return build
+
+
+def own_or_staff(own: int) -> dict[str, tuple[int, int]]:
+    return {actor: (own, own if actor in ("admin", "super_admin") else 404) for actor in ACTORS}
+
+
+QUESTION = {"content": "Which services do you offer?"}
+MATRIX |= {
+    ("POST", "/api/v1/chat/conversations"): (
+        plain("POST", "/api/v1/chat/conversations", {}),
+        everyone(201),
+    ),
+    ("GET", "/api/v1/chat/conversations"): (
+        plain("GET", "/api/v1/chat/conversations"),
+        everyone(200),
+    ),
+    ("GET", "/api/v1/chat/conversations/{conversation_id}"): (chat_call("GET"), own_or_staff(200)),
+    ("PATCH", "/api/v1/chat/conversations/{conversation_id}"): (
+        chat_call("PATCH", "", {"title": "Renamed"}),
+        own_or_staff(200),
+    ),
+    ("DELETE", "/api/v1/chat/conversations/{conversation_id}"): (
+        chat_call("DELETE"),
+        own_or_staff(200),
+    ),
+    ("POST", "/api/v1/chat/conversations/{conversation_id}/messages"): (
+        chat_call("POST", "/messages", QUESTION),
+        own_or_staff(201),
+    ),
+    ("GET", "/api/v1/chat/models"): (plain("GET", "/api/v1/chat/models"), everyone(200)),
+    ("POST", "/api/v1/chat/completions"): (
+        plain("POST", "/api/v1/chat/completions", {"messages": [{"role": "user", **QUESTION}]}),
+        everyone(200),
+    ),
+}
 # The pages mailed links open: shown to anyone; their forms need the page's own cookie.
 for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):
     MATRIX[("GET", _page)] = (plain("GET", f"{_page}?token=" + "q" * 43), everyone(200))

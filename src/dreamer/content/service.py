@@ -352,11 +352,15 @@ MAX_TERMS = 8
 _MARKS = ("\x02", "\x03")
 
 
-def search_query(q: str) -> str | None:
-    """The words of ``q`` as a prefix tsquery (``consult:* & ai:*``), or None without any.
-    Only letters and digits reach the query syntax."""
-    words = [w.lower() for w in _WORDS.findall(q) if len(w) >= 2][:MAX_TERMS]
-    return " & ".join(f"{w}:*" for w in words) if words else None
+def search_query(q: str, *, match: str = "all") -> str | None:
+    """The words of ``q`` as a prefix tsquery (``consult:* & ai:*``; with ``match="any"`` an
+    OR, each of at least 3 characters), or None without any. Only letters and digits reach the
+    query syntax."""
+    shortest = 2 if match == "all" else 3
+    words = [w.lower() for w in _WORDS.findall(q) if len(w) >= shortest]
+    words = list(dict.fromkeys(words))[: MAX_TERMS if match == "all" else 12]
+    joiner = " & " if match == "all" else " | "
+    return joiner.join(f"{w}:*" for w in words) if words else None
 
 
 def _marked(text: str | None) -> str:
@@ -364,11 +368,13 @@ def _marked(text: str | None) -> str:
     return escaped.replace(_MARKS[0], "<mark>").replace(_MARKS[1], "</mark>")
 
 
-async def search(rows: Rows, q: str, *, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+async def search(
+    rows: Rows, q: str, *, page: int, limit: int, match: str = "all"
+) -> tuple[list[dict[str, Any]], int]:
     """Published pages, case studies, active services and testimonials matching ``q`` (all
     its words, each also as a prefix; English stemming), best first: a title match ranks
     above a match in the body."""
-    query = search_query(q)
+    query = search_query(q, match=match)
     if query is None:
         return [], 0
     found, total = await repository.search(

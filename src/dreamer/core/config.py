@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     rate_limit_contact_ip: str = "20/600"
     rate_limit_contact_email: str = "5/3600"
     rate_limit_newsletter_ip: str = "10/3600"
+    # The chat assistant: messages per person (account or visitor id) and per IP.
+    rate_limit_chat_caller: str = "30/3600"
+    rate_limit_chat_ip: str = "120/3600"
     contact_min_fill_seconds: int = Field(default=3, ge=0, le=600)
 
     # Mail
@@ -138,6 +141,8 @@ class Settings(BaseSettings):
         "rate_limit_contact_ip",
         "rate_limit_contact_email",
         "rate_limit_newsletter_ip",
+        "rate_limit_chat_caller",
+        "rate_limit_chat_ip",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

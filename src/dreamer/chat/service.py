@@ -1,0 +1,151 @@
+"""The chat assistant's conversations: who owns them, the exchange of a message, the answer.
+
+A conversation belongs to its signed-in user, or to an anonymous visitor by visitor id (the
+``dreamer_vid`` cookie or ``X-Visitor-Id``); RLS enforces it (``db/sql/chat.sql``), so another
+visitor's conversation is as absent as one that never existed, whatever its id. Answers come
+from the built-in site assistant (``chat.assistant``) over the published content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamer.catalog import service as catalog
+from dreamer.chat import assistant, repository
+from dreamer.chat.schemas import ChatTurn, CompletionIn, ConversationIn, ConversationPatch
+from dreamer.content import service as content
+from dreamer.core.errors import Conflict, NotFound, ValidationFailed
+from dreamer.db.reader import PublicReader
+from dreamer.db.session import RequestContext
+from dreamer.models import ChatConversation, ChatMessage
+
+TITLE_LENGTH = 80
+
+
+def models() -> list[dict[str, str]]:
+    """The models on offer: the built-in assistant lists itself."""
+    return [{"provider": assistant.PROVIDER, "model": assistant.MODEL}]
+
+
+def _owner(ctx: RequestContext) -> dict[str, Any]:
+    return {"user_id": ctx.user_id, "visitor_id": ctx.visitor_id}
+
+
+async def start(
+    session: AsyncSession, ctx: RequestContext, data: ConversationIn
+) -> ChatConversation:
+    conversation_id = await repository.create_conversation(session, title=data.title, **_owner(ctx))
+    return await get(session, conversation_id)
+
+
+async def get(session: AsyncSession, conversation_id: uuid.UUID) -> ChatConversation:
+    found = await repository.conversation(session, conversation_id)
+    if found is None:
+        raise NotFound("No such conversation")
+    return found
+
+
+async def own(
+    session: AsyncSession, ctx: RequestContext, *, page: int, limit: int
+) -> tuple[Sequence[ChatConversation], int]:
+    return await repository.own_conversations(
+        session, limit=limit, offset=(page - 1) * limit, **_owner(ctx)
+    )
+
+
+async def messages(session: AsyncSession, conversation_id: uuid.UUID) -> Sequence[ChatMessage]:
+    return await repository.messages(session, conversation_id)
+
+
+async def update(
+    session: AsyncSession, conversation_id: uuid.UUID, data: ConversationPatch
+) -> ChatConversation:
+    await get(session, conversation_id)
+    values = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if values:
+        await repository.update_conversation(session, conversation_id, values)
+    return await get(session, conversation_id)
+
+
+async def delete(session: AsyncSession, conversation_id: uuid.UUID) -> None:
+    if not await repository.delete_conversation(session, conversation_id):
+        raise NotFound("No such conversation")
+
+
+async def _answer(reader: PublicReader, question: str, history: Sequence[str]) -> assistant.Answer:
+    """Retrieve from the published site (any of the question's words), then compose."""
+    hits, _total = await content.search(reader, question, page=1, limit=5, match="any")
+    prices: dict[str, Any] = {}
+    for hit in hits[: assistant.MAX_SOURCES]:
+        if hit["kind"] == "service" and hit["slug"]:
+            try:
+                found = await catalog.public_service(reader, hit["slug"])
+            except NotFound:
+                continue
+            prices[hit["slug"]] = found["pricing"]
+    return assistant.compose(question, history, hits, prices)
+
+
+async def send(
+    session: AsyncSession, reader: PublicReader, conversation_id: uuid.UUID, text: str
+) -> tuple[ChatMessage, ChatMessage]:
+    """Store the question, answer it, store the answer (one transaction: both or neither)."""
+    conversation = await get(session, conversation_id)
+    if not conversation.is_active:
+        raise Conflict("This conversation is archived: start a new one")
+    history = [m.content for m in await repository.messages(session, conversation_id)]
+    question = await repository.add_message(session, conversation_id, role="user", content=text)
+    answer = await _answer(reader, text, history)
+    reply = await repository.add_message(
+        session,
+        conversation_id,
+        role="assistant",
+        content=answer.content,
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=answer.completion_tokens,
+        tokens_used=answer.tokens,
+        model_used=answer.model,
+        metadata_={"sources": answer.sources},
+    )
+    if not conversation.title:
+        await repository.update_conversation(session, conversation_id, {"title": _title(text)})
+    await repository.touch(session, conversation_id)
+    return question, reply
+
+
+def _title(text: str) -> str:
+    """The first question, shortened at a word."""
+    flat = " ".join(text.split())
+    if len(flat) <= TITLE_LENGTH:
+        return flat
+    return flat[: TITLE_LENGTH - 1].rsplit(" ", 1)[0] + "…"
+
+
+async def complete(
+    session: AsyncSession, reader: PublicReader, ctx: RequestContext, data: CompletionIn
+) -> tuple[uuid.UUID, ChatMessage]:
+    """The original one-shot contract: the last user turn is answered in the conversation
+    named (or a new one), and earlier turns of a new conversation are kept as its history."""
+    question = _last_question(data.messages)
+    if data.conversation_id is not None:
+        conversation_id = (await get(session, data.conversation_id)).id
+    else:
+        conversation_id = await repository.create_conversation(session, title=None, **_owner(ctx))
+        for turn in data.messages[: data.messages.index(question)]:
+            if turn.role != "system":
+                await repository.add_message(
+                    session, conversation_id, role=turn.role, content=turn.content
+                )
+    _question, reply = await send(session, reader, conversation_id, question.content)
+    return conversation_id, reply
+
+
+def _last_question(turns: Sequence[ChatTurn]) -> ChatTurn:
+    for turn in reversed(turns):
+        if turn.role == "user":
+            return turn
+    raise ValidationFailed("messages must hold a user turn to answer")
