@@ -637,7 +637,8 @@ MATRIX |= {
 # Chat: a conversation is its user's, or its anonymous visitor's (the client's dreamer_vid
 # cookie); another's is as absent as one that never existed, except for staff.
 async def _conversation_of(world: World, actor: str, whose: str) -> str:
-    user_id, visitor = None, uuid.uuid4().hex  # "other": an anonymous stranger's
+    user_id: uuid.UUID | None = None
+    visitor: str | None = uuid.uuid4().hex  # "other": an anonymous stranger's
     if whose == "own" and actor == "anonymous":
         if world.client.cookies.get("dreamer_vid") is None:
             await world.client.get("/api/v1/chat/models")  # the API sets the visitor cookie
