@@ -183,3 +183,55 @@ async def test_messages_per_person_are_limited(settings: Settings, seeded: None)
         other = await _start(http, B)  # another person is not affected
         assert (await _ask(http, B, other, "workshop price")).status_code == 201
     await close_pools(app)
+
+
+async def test_signing_in_takes_the_visitors_conversations_along(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, seeded: None
+) -> None:
+    before = await _start(client, A)
+    await _ask(client, A, before, "What does the AI strategy consultation include?")
+    user = await make_account(client, owner_conn, "returning@example.com")
+    listed = await client.get("/api/v1/chat/conversations", headers={**user.auth, **A})
+    assert [c["id"] for c in listed.json()["data"]] == [before]
+    owner = await owner_conn.fetchval(
+        "select user_id from chat_conversations where id = $1", uuid.UUID(before)
+    )
+    assert owner == user.id
+    # now the account's: the anonymous visitor alone no longer sees it, the account anywhere does
+    assert (await client.get(f"/api/v1/chat/conversations/{before}", headers=A)).status_code == 404
+    elsewhere = await client.get(f"/api/v1/chat/conversations/{before}", headers={**user.auth, **B})
+    assert elsewhere.status_code == 200 and len(elsewhere.json()["data"]["messages"]) == 2
+
+
+async def test_a_contact_request_in_the_chat_lands_on_the_lead(
+    client: httpx.AsyncClient, owner_conn: asyncpg.Connection, seeded: None
+) -> None:
+    conversation = await _start(client, A)
+    asked = await _ask(
+        client,
+        A,
+        conversation,
+        "We need a team workshop. Please contact me at jane.doe@example.org next week.",
+    )
+    reply = asked.json()["data"]["reply"]
+    assert "jane.doe@example.org" in reply["content"]
+    lead = await owner_conn.fetchrow(
+        "select id, source::text, inquiry_type from leads where email = 'jane.doe@example.org'"
+    )
+    assert lead is not None and lead["inquiry_type"] == "chat"
+    activity = await owner_conn.fetchrow(
+        "select activity_type, metadata from lead_activities where lead_id = $1", lead["id"]
+    )
+    assert activity["activity_type"] == "inquiry"
+    assert json.loads(activity["metadata"])["source"]["conversation_id"] == conversation
+    # a second request joins the same lead's timeline; a mere address asks for nothing
+    await _ask(client, A, conversation, "Or call me back, jane.doe@example.org works too")
+    await _ask(client, A, conversation, "my colleague is bob@example.org")
+    count = await owner_conn.fetchval(
+        "select count(*) from lead_activities where lead_id = $1 and activity_type = 'inquiry'",
+        lead["id"],
+    )
+    assert count == 2
+    assert (
+        await owner_conn.fetchval("select count(*) from leads where email = 'bob@example.org'") == 0
+    )

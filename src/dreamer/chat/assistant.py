@@ -47,6 +47,7 @@ class Answer:
     completion_tokens: int
     model: str = MODEL
     sources: list[dict[str, str]] = field(default_factory=list)
+    lead_id: str | None = None  # a contact request made in the chat became this lead
 
     @property
     def tokens(self) -> int:

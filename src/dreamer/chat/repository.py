@@ -25,6 +25,17 @@ async def create_conversation(
     return conversation_id
 
 
+async def claim(session: AsyncSession, user_id: uuid.UUID, visitor_id: str) -> int:
+    """The visitor's anonymous conversations become the (now signed-in) user's."""
+    statement = (
+        update(ChatConversation)
+        .where(ChatConversation.user_id.is_(None), ChatConversation.session_id == visitor_id)
+        .values(user_id=user_id)
+        .returning(ChatConversation.id)
+    )
+    return len((await session.execute(statement)).all())
+
+
 async def conversation(
     session: AsyncSession, conversation_id: uuid.UUID
 ) -> ChatConversation | None:

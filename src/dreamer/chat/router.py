@@ -99,6 +99,7 @@ async def list_conversations(
 )
 async def get_conversation(conversation_id: uuid.UUID, db: DbSession, ctx: Context) -> JSONResponse:
     """One conversation with its messages (the caller's own; staff: any)."""
+    await service.claim(db, ctx)
     found = await service.get(db, conversation_id)
     messages = list(await service.messages(db, conversation_id))
     return ok(_conversation(found, messages))

@@ -8,10 +8,12 @@ from the built-in site assistant (``chat.assistant``) over the published content
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.catalog import service as catalog
@@ -21,9 +23,28 @@ from dreamer.content import service as content
 from dreamer.core.errors import Conflict, NotFound, ValidationFailed
 from dreamer.db.reader import PublicReader
 from dreamer.db.session import RequestContext
+from dreamer.leads import service as leads
 from dreamer.models import ChatConversation, ChatMessage
 
 TITLE_LENGTH = 80
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_CONTACT = re.compile(
+    r"\b(contact|call|reach|get in touch|get back|e-?mail me|write to me|follow up|talk to"
+    r"|speak to|callback|call back|quote)\b",
+    re.IGNORECASE,
+)
+_ADDRESS: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def contact_request(text: str) -> str | None:
+    """The address of a message that gives one and asks to be contacted, else None."""
+    found = _EMAIL.search(text)
+    if found is None or _CONTACT.search(text) is None:
+        return None
+    try:
+        return _ADDRESS.validate_python(found.group(0))
+    except ValidationError:
+        return None
 
 
 def models() -> list[dict[str, str]]:
@@ -35,9 +56,19 @@ def _owner(ctx: RequestContext) -> dict[str, Any]:
     return {"user_id": ctx.user_id, "visitor_id": ctx.visitor_id}
 
 
+async def claim(session: AsyncSession, ctx: RequestContext) -> int:
+    """A visitor who signed up or signed in takes their anonymous conversations along: the
+    first chat request of theirs that carries both the account and the visitor id moves them
+    (a cheap indexed update, nothing to move almost always)."""
+    if ctx.user_id is None or ctx.visitor_id is None:
+        return 0
+    return await repository.claim(session, ctx.user_id, ctx.visitor_id)
+
+
 async def start(
     session: AsyncSession, ctx: RequestContext, data: ConversationIn
 ) -> ChatConversation:
+    await claim(session, ctx)
     conversation_id = await repository.create_conversation(session, title=data.title, **_owner(ctx))
     return await get(session, conversation_id)
 
@@ -52,6 +83,7 @@ async def get(session: AsyncSession, conversation_id: uuid.UUID) -> ChatConversa
 async def own(
     session: AsyncSession, ctx: RequestContext, *, page: int, limit: int
 ) -> tuple[Sequence[ChatConversation], int]:
+    await claim(session, ctx)
     return await repository.own_conversations(
         session, limit=limit, offset=(page - 1) * limit, **_owner(ctx)
     )
@@ -100,6 +132,15 @@ async def send(
     history = [m.content for m in await repository.messages(session, conversation_id)]
     question = await repository.add_message(session, conversation_id, role="user", content=text)
     answer = await _answer(reader, text, history)
+    email = contact_request(text)
+    if email is not None:
+        captured = await leads.capture_from_chat(
+            session, email=email, message=text, conversation_id=conversation_id
+        )
+        answer.content = (
+            f"Thank you: a member of our team will get back to you at {email}.\n\n" + answer.content
+        )
+        answer.lead_id = str(captured.lead_id)
     reply = await repository.add_message(
         session,
         conversation_id,
@@ -109,7 +150,10 @@ async def send(
         completion_tokens=answer.completion_tokens,
         tokens_used=answer.tokens,
         model_used=answer.model,
-        metadata_={"sources": answer.sources},
+        metadata_={
+            "sources": answer.sources,
+            **({"lead_id": answer.lead_id} if answer.lead_id else {}),
+        },
     )
     if not conversation.title:
         await repository.update_conversation(session, conversation_id, {"title": _title(text)})

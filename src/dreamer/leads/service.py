@@ -55,6 +55,21 @@ async def capture(session: AsyncSession, form: ContactIn, ip: str | None) -> rep
     return await repository.capture(session, capture_payload(form, ip))
 
 
+async def capture_from_chat(
+    session: AsyncSession, *, email: str, message: str, conversation_id: uuid.UUID
+) -> repository.Captured:
+    """A visitor who asked the chat assistant to be contacted: a new lead, or an inquiry on
+    their open one, its activity naming the conversation."""
+    payload = {
+        "email": email,
+        "message": message,
+        "inquiry_type": "chat",
+        "source": "website",
+        "source_details": {"channel": "chat", "conversation_id": str(conversation_id)},
+    }
+    return await repository.capture(session, payload)
+
+
 def _sort(sort: str) -> tuple[str, bool]:
     key = sort.lstrip("-")
     if key not in repository.SORTS:
