@@ -30,6 +30,7 @@ from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog import router as catalog_routes
 from dreamer.catalog.router import router as catalog_router
 from dreamer.chat.router import router as chat_router
+from dreamer.chat.service import provider_for
 from dreamer.content import pages as content_pages
 from dreamer.content import router as content_routes
 from dreamer.content import service as content_service
@@ -295,6 +296,8 @@ async def close_pools(app: FastAPI) -> None:
     await app.state.db.dispose()
     await app.state.auth_db.dispose()
     await app.state.limiter.dispose()
+    if app.state.llm is not None:
+        await app.state.llm.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -346,6 +349,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=max(2, settings.db_pool_size // 2),
         pool_timeout=settings.db_pool_timeout_seconds,
+    )
+    app.state.llm = provider_for(
+        settings.llm_base_url,
+        settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout=settings.llm_timeout_seconds,
+        retries=settings.llm_max_retries,
     )
     app.state.auth = AuthEnv(
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)

@@ -21,6 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.auth.service import AuthEnv
+from dreamer.chat.service import OpenAICompatible
 from dreamer.core import signing
 from dreamer.core.config import Settings
 from dreamer.core.cookies import ACCESS_COOKIE, check_csrf
@@ -57,6 +58,11 @@ async def _auth_database(request: Request) -> AuthDatabase:
     return AuthDatabase(request.app.state.auth_db)
 
 
+async def _llm(request: Request) -> OpenAICompatible | None:
+    llm: OpenAICompatible | None = request.app.state.llm
+    return llm
+
+
 async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
@@ -72,6 +78,8 @@ SigningKeyDep = Annotated[SigningKey, Depends(_signing_key)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 AuthDatabaseDep = Annotated[AuthDatabase, Depends(_auth_database)]
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
+# The chat assistant's LLM provider, or None (the built-in assistant).
+LlmDep = Annotated[OpenAICompatible | None, Depends(_llm)]
 AuthEnvDep = Annotated[AuthEnv, Depends(_auth_env)]
 
 

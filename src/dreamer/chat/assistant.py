@@ -48,18 +48,19 @@ class Answer:
     model: str = MODEL
     sources: list[dict[str, str]] = field(default_factory=list)
     lead_id: str | None = None  # a contact request made in the chat became this lead
+    incident: str | None = None  # the provider failed; this answer is the fallback
 
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
 
-def _plain(highlight: str) -> str:
+def plain(highlight: str) -> str:
     """A search highlight (escaped HTML with <mark>) as plain text."""
     return " ".join(html.unescape(_MARKS.sub("", highlight)).split())
 
 
-def _price(pricing: Mapping[str, Any] | None) -> str | None:
+def price(pricing: Mapping[str, Any] | None) -> str | None:
     if not pricing:
         return None
     currency = pricing.get("currency", "")
@@ -92,13 +93,13 @@ def compose(
     shown = [h for h in hits[:MAX_SOURCES] if h["rank"] >= RELEVANT * lead["rank"]]
     lines = [f"Here is what I found on our site about {lead['title']}:"]
     for hit in shown:
-        snippet = _plain(hit.get("highlight") or "")
+        snippet = plain(hit.get("highlight") or "")
         line = f"- {hit['title']}"
         if snippet:
             line += f": {snippet}"
-        price = _price(prices.get(str(hit.get("slug")))) if hit["kind"] == "service" else None
-        if price:
-            line += f" (price: {price})"
+        cost = price(prices.get(str(hit.get("slug")))) if hit["kind"] == "service" else None
+        if cost:
+            line += f" (price: {cost})"
         lines.append(line)
     lines.append("")
     lines.append(BOOKING_HINT)

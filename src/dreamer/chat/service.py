@@ -8,9 +8,11 @@ from the built-in site assistant (``chat.assistant``) over the published content
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.catalog import service as catalog
 from dreamer.chat import assistant, repository
+from dreamer.chat.providers import PROVIDER, OpenAICompatible, ProviderError
 from dreamer.chat.schemas import ChatTurn, CompletionIn, ConversationIn, ConversationPatch
 from dreamer.content import service as content
 from dreamer.core.errors import Conflict, NotFound, ValidationFailed
@@ -25,6 +28,20 @@ from dreamer.db.reader import PublicReader
 from dreamer.db.session import RequestContext
 from dreamer.leads import service as leads
 from dreamer.models import ChatConversation, ChatMessage
+
+__all__ = ["OpenAICompatible", "ProviderError", "provider_for"]
+
+log = logging.getLogger("dreamer.chat")
+
+
+def provider_for(
+    base_url: str | None, model: str, *, api_key: str | None, timeout: float, retries: int
+) -> OpenAICompatible | None:
+    """The configured LLM provider, or None: the built-in site assistant answers."""
+    if not base_url:
+        return None
+    return OpenAICompatible(base_url, model, api_key=api_key, timeout=timeout, retries=retries)
+
 
 TITLE_LENGTH = 80
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -47,9 +64,11 @@ def contact_request(text: str) -> str | None:
         return None
 
 
-def models() -> list[dict[str, str]]:
-    """The models on offer: the built-in assistant lists itself."""
-    return [{"provider": assistant.PROVIDER, "model": assistant.MODEL}]
+async def models(llm: OpenAICompatible | None) -> list[dict[str, str]]:
+    """The models on offer: the provider's, or the built-in assistant itself."""
+    if llm is None:
+        return [{"provider": assistant.PROVIDER, "model": assistant.MODEL}]
+    return [{"provider": PROVIDER, "model": m} for m in await llm.models()]
 
 
 def _owner(ctx: RequestContext) -> dict[str, Any]:
@@ -108,9 +127,45 @@ async def delete(session: AsyncSession, conversation_id: uuid.UUID) -> None:
         raise NotFound("No such conversation")
 
 
-async def _answer(reader: PublicReader, question: str, history: Sequence[str]) -> assistant.Answer:
-    """Retrieve from the published site (any of the question's words), then compose."""
-    hits, _total = await content.search(reader, question, page=1, limit=5, match="any")
+@dataclass
+class Turn:
+    """A question stored and everything needed to answer it."""
+
+    conversation_id: uuid.UUID
+    question: ChatMessage
+    text: str
+    history: list[dict[str, str]]
+    hits: list[dict[str, Any]]
+    prices: dict[str, Any]
+    lead_email: str | None
+    lead_id: str | None
+
+
+SYSTEM_PROMPT = (
+    "You are the assistant on the website of {site}, an AI consultancy. Answer the visitor's "
+    "question briefly and only from the site content below; name the pages you used. If the "
+    "content does not answer it, say that you do not know and suggest booking a free "
+    "consultation at /book. Never invent prices, clients or services."
+)
+
+
+async def ask(
+    session: AsyncSession, reader: PublicReader, conversation_id: uuid.UUID, text: str
+) -> Turn:
+    """Store the question (and a contact request's lead), and retrieve from the published site
+    (any of the question's words) what answering it needs."""
+    conversation = await get(session, conversation_id)
+    if not conversation.is_active:
+        raise Conflict("This conversation is archived: start a new one")
+    history = [
+        {"role": m.role, "content": m.content}
+        for m in await repository.messages(session, conversation_id)
+    ]
+    question = await repository.add_message(session, conversation_id, role="user", content=text)
+    if not conversation.title:
+        await repository.update_conversation(session, conversation_id, {"title": _title(text)})
+    await repository.touch(session, conversation_id)
+    hits, _total = await content.search(reader, text, page=1, limit=5, match="any")
     prices: dict[str, Any] = {}
     for hit in hits[: assistant.MAX_SOURCES]:
         if hit["kind"] == "service" and hit["slug"]:
@@ -119,28 +174,88 @@ async def _answer(reader: PublicReader, question: str, history: Sequence[str]) -
             except NotFound:
                 continue
             prices[hit["slug"]] = found["pricing"]
-    return assistant.compose(question, history, hits, prices)
-
-
-async def send(
-    session: AsyncSession, reader: PublicReader, conversation_id: uuid.UUID, text: str
-) -> tuple[ChatMessage, ChatMessage]:
-    """Store the question, answer it, store the answer (one transaction: both or neither)."""
-    conversation = await get(session, conversation_id)
-    if not conversation.is_active:
-        raise Conflict("This conversation is archived: start a new one")
-    history = [m.content for m in await repository.messages(session, conversation_id)]
-    question = await repository.add_message(session, conversation_id, role="user", content=text)
-    answer = await _answer(reader, text, history)
     email = contact_request(text)
+    lead_id = None
     if email is not None:
         captured = await leads.capture_from_chat(
             session, email=email, message=text, conversation_id=conversation_id
         )
+        lead_id = str(captured.lead_id)
+    return Turn(conversation_id, question, text, history, hits, prices, email, lead_id)
+
+
+def builtin_answer(turn: Turn) -> assistant.Answer:
+    answer = assistant.compose(
+        turn.text, [h["content"] for h in turn.history], turn.hits, turn.prices
+    )
+    return _with_lead(turn, answer)
+
+
+def _with_lead(turn: Turn, answer: assistant.Answer) -> assistant.Answer:
+    if turn.lead_email is not None:
         answer.content = (
-            f"Thank you: a member of our team will get back to you at {email}.\n\n" + answer.content
+            f"Thank you: a member of our team will get back to you at {turn.lead_email}.\n\n"
+            + answer.content
         )
-        answer.lead_id = str(captured.lead_id)
+        answer.lead_id = turn.lead_id
+    return answer
+
+
+def llm_messages(turn: Turn, site: str) -> list[dict[str, str]]:
+    """Retrieval-augmented: the system prompt carries the retrieved site content."""
+    context = "\n".join(
+        f"- {h['title']} ({h['path']}): {assistant.plain(h.get('highlight') or '')}"
+        + (f" Price: {p}" if (p := assistant.price(turn.prices.get(str(h.get("slug"))))) else "")
+        for h in turn.hits[: assistant.MAX_SOURCES]
+    )
+    system = SYSTEM_PROMPT.format(site=site) + "\n\nSite content:\n" + (context or "(none)")
+    return [
+        {"role": "system", "content": system},
+        *turn.history[-20:],
+        {"role": "user", "content": turn.text},
+    ]
+
+
+def llm_answer(
+    turn: Turn, content_text: str, model: str, usage: dict[str, Any] | None = None
+) -> assistant.Answer:
+    """A provider's answer with its reported usage (else the documented approximation)."""
+    usage = usage or {}
+    prompt = usage.get("prompt_tokens")
+    completion = usage.get("completion_tokens")
+    answer = assistant.Answer(
+        content_text,
+        int(prompt) if prompt is not None else assistant.approx_tokens(turn.text),
+        int(completion) if completion is not None else assistant.approx_tokens(content_text),
+        model=model,
+        sources=[
+            {"kind": h["kind"], "title": h["title"], "path": h["path"]}
+            for h in turn.hits[: assistant.MAX_SOURCES]
+        ],
+    )
+    return _with_lead(turn, answer)
+
+
+def fallback_answer(turn: Turn, incident: str) -> assistant.Answer:
+    """The provider failed: a polite word and what the site itself says, never an error."""
+    log.warning("llm incident in conversation %s: %s", turn.conversation_id, incident)
+    answer = builtin_answer(turn)
+    answer.content = (
+        "Our AI assistant is not available right now, so here is what our site says.\n\n"
+        + answer.content
+    )
+    answer.incident = incident
+    return answer
+
+
+async def store_answer(
+    session: AsyncSession, conversation_id: uuid.UUID, answer: assistant.Answer
+) -> ChatMessage:
+    metadata: dict[str, Any] = {"sources": answer.sources}
+    if answer.lead_id:
+        metadata["lead_id"] = answer.lead_id
+    if answer.incident:
+        metadata["incident"] = answer.incident
     reply = await repository.add_message(
         session,
         conversation_id,
@@ -150,15 +265,39 @@ async def send(
         completion_tokens=answer.completion_tokens,
         tokens_used=answer.tokens,
         model_used=answer.model,
-        metadata_={
-            "sources": answer.sources,
-            **({"lead_id": answer.lead_id} if answer.lead_id else {}),
-        },
+        metadata_=metadata,
     )
-    if not conversation.title:
-        await repository.update_conversation(session, conversation_id, {"title": _title(text)})
     await repository.touch(session, conversation_id)
-    return question, reply
+    return reply
+
+
+async def send(
+    session: AsyncSession,
+    reader: PublicReader,
+    conversation_id: uuid.UUID,
+    text: str,
+    *,
+    llm: OpenAICompatible | None = None,
+    site: str = "",
+    temperature: float | None = None,
+) -> tuple[ChatMessage, ChatMessage]:
+    """Store the question, answer it, store the answer (one transaction: both or neither)."""
+    turn = await ask(session, reader, conversation_id, text)
+    if llm is None:
+        answer = builtin_answer(turn)
+    else:
+        try:
+            done = await llm.complete(llm_messages(turn, site), temperature=temperature)
+        except ProviderError as exc:
+            answer = fallback_answer(turn, str(exc))
+        else:
+            usage = {
+                "prompt_tokens": done.prompt_tokens,
+                "completion_tokens": done.completion_tokens,
+            }
+            answer = llm_answer(turn, done.content, done.model, usage)
+    reply = await store_answer(session, conversation_id, answer)
+    return turn.question, reply
 
 
 def _title(text: str) -> str:
@@ -170,7 +309,13 @@ def _title(text: str) -> str:
 
 
 async def complete(
-    session: AsyncSession, reader: PublicReader, ctx: RequestContext, data: CompletionIn
+    session: AsyncSession,
+    reader: PublicReader,
+    ctx: RequestContext,
+    data: CompletionIn,
+    *,
+    llm: OpenAICompatible | None = None,
+    site: str = "",
 ) -> tuple[uuid.UUID, ChatMessage]:
     """The original one-shot contract: the last user turn is answered in the conversation
     named (or a new one), and earlier turns of a new conversation are kept as its history."""
@@ -184,7 +329,15 @@ async def complete(
                 await repository.add_message(
                     session, conversation_id, role=turn.role, content=turn.content
                 )
-    _question, reply = await send(session, reader, conversation_id, question.content)
+    _question, reply = await send(
+        session,
+        reader,
+        conversation_id,
+        question.content,
+        llm=llm,
+        site=site,
+        temperature=data.temperature,
+    )
     return conversation_id, reply
 
 

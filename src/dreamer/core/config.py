@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "Dreamer AI Solutions <no-reply@localhost>"
     frontend_url: str = "http://localhost:3000"
+    # The chat assistant's LLM: an OpenAI-compatible chat-completions API; unset, the built-in
+    # site assistant answers.
+    llm_base_url: str | None = None
+    llm_api_key: str | None = Field(default=None, repr=False)
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    llm_max_retries: int = Field(default=2, ge=0, le=5)
     # The organisation the website is for: page titles and schema.org JSON-LD.
     site_name: str = "Dreamer AI Solutions"
     # Where this API is reachable from outside; unset (development), http://HOST:PORT.
