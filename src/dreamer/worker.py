@@ -14,10 +14,12 @@ import importlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 import procrastinate
 from procrastinate import JobContext, RetryStrategy
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.core import clock
 from dreamer.core.config import SHUTDOWN_SECONDS, Settings
@@ -84,7 +86,10 @@ def build_worker(settings: Settings, worker_url: str) -> Worker:
             purged = await session.scalar(
                 text("select auth_purge_expired(:now)"), {"now": clock.now()}
             )
-        log.info("maintenance done: %s expired sessions purged", purged)
+            chats = await purge_chats(session, settings.chat_retention_days)
+        log.info(
+            "maintenance done: %s expired sessions, %s old anonymous chats purged", purged, chats
+        )
 
     @app.task(
         name="recompute_lead_scores", queue="maintenance", queueing_lock="recompute_lead_scores"
@@ -103,6 +108,13 @@ def build_worker(settings: Settings, worker_url: str) -> Worker:
             log.info("queued %s booking reminders", sent)
 
     return Worker(app, db, mailer)
+
+
+async def purge_chats(session: AsyncSession, retention_days: int) -> int:
+    """Anonymous conversations untouched for ``retention_days`` (``CHAT_RETENTION_DAYS``)."""
+    before = clock.now() - timedelta(days=retention_days)
+    removed = await session.scalar(text("select chat_purge_anonymous(:before)"), {"before": before})
+    return int(removed or 0)
 
 
 async def queue_reminders(db: Database) -> int:

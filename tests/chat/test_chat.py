@@ -235,3 +235,32 @@ async def test_a_contact_request_in_the_chat_lands_on_the_lead(
     assert (
         await owner_conn.fetchval("select count(*) from leads where email = 'bob@example.org'") == 0
     )
+
+
+async def test_old_anonymous_conversations_are_purged(
+    settings: Settings, owner_conn: asyncpg.Connection, client: httpx.AsyncClient
+) -> None:
+    from dreamer.db.session import SYSTEM, Database
+    from dreamer.worker import purge_chats
+
+    user = await make_account(client, owner_conn, "keeper@example.com")
+    insert = (
+        "insert into chat_conversations (user_id, session_id, updated_at)"
+        " values ($1, $2, now() - make_interval(days => $3)) returning id"
+    )
+    old_anonymous = await owner_conn.fetchval(insert, None, "v" * 32, 91)
+    await owner_conn.execute(
+        "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'hi')",
+        old_anonymous,
+    )
+    recent_anonymous = await owner_conn.fetchval(insert, None, "w" * 32, 89)
+    old_account = await owner_conn.fetchval(insert, user.id, None, 400)
+    worker = Database(str(settings.database_worker_url), pool_size=1)  # as the worker runs it
+    try:
+        async with worker.transaction(SYSTEM) as session:
+            assert await purge_chats(session, 90) == 1
+    finally:
+        await worker.dispose()
+    left = {r["id"] for r in await owner_conn.fetch("select id from chat_conversations")}
+    assert left == {recent_anonymous, old_account}
+    assert await owner_conn.fetchval("select count(*) from chat_messages") == 0

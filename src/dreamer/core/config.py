@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     llm_max_retries: int = Field(default=2, ge=0, le=5)
+    # Anonymous chat conversations untouched this long are deleted by the worker.
+    chat_retention_days: int = Field(default=90, ge=1, le=3650)
     # The organisation the website is for: page titles and schema.org JSON-LD.
     site_name: str = "Dreamer AI Solutions"
     # Where this API is reachable from outside; unset (development), http://HOST:PORT.

@@ -2,6 +2,18 @@
 --
 -- The one current definition of these objects (see dreamer/db/definitions.py).
 
+-- Retention: anonymous conversations (no account to keep them for) untouched since p_before go,
+-- with their messages. Run by the worker's hourly maintenance (CHAT_RETENTION_DAYS).
+CREATE OR REPLACE FUNCTION chat_purge_anonymous(p_before timestamptz) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    removed integer;
+BEGIN
+    DELETE FROM chat_conversations c WHERE c.user_id IS NULL AND c.updated_at < p_before;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END $$;
+
 -- chat_conversations
 ALTER TABLE chat_conversations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE chat_conversations FORCE ROW LEVEL SECURITY;

@@ -22,6 +22,7 @@ GRANT EXECUTE ON FUNCTION
     ensure_monthly_partitions(regclass,integer),
     recompute_lead_scores(),
     auth_purge_expired(timestamp with time zone),
+    chat_purge_anonymous(timestamp with time zone),
     claim_due_reminders(timestamp with time zone),
     enqueue_mail(text,uuid,uuid)
 TO dreamer_worker;
