@@ -14,8 +14,7 @@ router = APIRouter(tags=["content"])
 
 
 async def _site(request: Request) -> Site:
-    settings = await settings_of(request)
-    return Site(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
+    return Site.of(await settings_of(request))
 
 
 @router.get(

@@ -63,13 +63,9 @@ Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
 async def _reading(request: Request) -> AsyncIterator[tuple[RequestContext, Any, Site]]:
     ctx, database = await caller(request)
     settings = await settings_of(request)
-    site = Site(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
+    site = Site.of(settings)
     async with database.rows(ctx) as rows:
         yield ctx, rows, site
-
-
-def _site(settings: Any) -> Site:
-    return Site(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
 
 
 def _latest(items: Sequence[Mapping[str, Any]]) -> datetime | None:
@@ -168,8 +164,8 @@ def _moved(request: Request, prefix: str, slug: str) -> Response:
 # -- staff editing --------------------------------------------------------------------------
 
 
-async def _staff_site(request: Request) -> Site:
-    return _site(await settings_of(request))
+async def _site_of(request: Request) -> Site:
+    return Site.of(await settings_of(request))
 
 
 def _staff_out(model: Any, table: Table, site: Site, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,7 +176,7 @@ def _staff_out(model: Any, table: Table, site: Site, row: Mapping[str, Any]) -> 
 async def create_page(request: Request, body: PageIn, db: DbSession, ctx: Staff) -> Response:
     """A new page, as a draft (staff). `content` is validated and its rich text sanitised."""
     row = await service.create(db, PAGES, body, author_id=ctx.user_id)
-    return ok(_staff_out(PageOut, PAGES, await _staff_site(request), row), status=201)
+    return ok(_staff_out(PageOut, PAGES, await _site_of(request), row), status=201)
 
 
 @router.patch("/pages/{item_id:uuid}", response_model=Envelope[PageOut])
@@ -189,7 +185,7 @@ async def update_page(
 ) -> Response:
     """Change a page (staff); every save keeps a revision, a new slug a redirect."""
     row = await service.update(db, PAGES, item_id, body)
-    return ok(_staff_out(PageOut, PAGES, await _staff_site(request), row))
+    return ok(_staff_out(PageOut, PAGES, await _site_of(request), row))
 
 
 @router.post("/case-studies", status_code=201, response_model=Envelope[CaseStudyOut])
@@ -198,7 +194,7 @@ async def create_case_study(
 ) -> Response:
     """A new case study, as a draft (staff)."""
     row = await service.create(db, CASE_STUDIES, body, author_id=ctx.user_id)
-    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _staff_site(request), row), status=201)
+    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _site_of(request), row), status=201)
 
 
 @router.patch("/case-studies/{item_id:uuid}", response_model=Envelope[CaseStudyOut])
@@ -207,7 +203,7 @@ async def update_case_study(
 ) -> Response:
     """Change a case study (staff)."""
     row = await service.update(db, CASE_STUDIES, item_id, body)
-    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _staff_site(request), row))
+    return ok(_staff_out(CaseStudyOut, CASE_STUDIES, await _site_of(request), row))
 
 
 @router.post("/testimonials", status_code=201, response_model=Envelope[TestimonialOut])
@@ -216,7 +212,7 @@ async def create_testimonial(
 ) -> Response:
     """A new testimonial, as a draft (staff)."""
     row = await service.create(db, TESTIMONIALS, body, author_id=ctx.user_id)
-    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _staff_site(request), row), status=201)
+    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _site_of(request), row), status=201)
 
 
 @router.patch("/testimonials/{item_id:uuid}", response_model=Envelope[TestimonialOut])
@@ -225,7 +221,7 @@ async def update_testimonial(
 ) -> Response:
     """Change a testimonial (staff)."""
     row = await service.update(db, TESTIMONIALS, item_id, body)
-    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _staff_site(request), row))
+    return ok(_staff_out(TestimonialOut, TESTIMONIALS, await _site_of(request), row))
 
 
 def _workflow(prefix: str, table: Table, model: Any, name: str) -> None:
@@ -240,17 +236,17 @@ def _workflow(prefix: str, table: Table, model: Any, name: str) -> None:
         body: PublishIn | None = None,
     ) -> Response:
         row = await service.publish(db, table, item_id, body or PublishIn(), now=clock.now())
-        return ok(_staff_out(model, table, await _staff_site(request), row))
+        return ok(_staff_out(model, table, await _site_of(request), row))
 
     async def unpublish(
         request: Request, item_id: uuid.UUID, db: DbSession, ctx: Staff
     ) -> Response:
         row = await service.set_status(db, table, item_id, ContentStatus.DRAFT)
-        return ok(_staff_out(model, table, await _staff_site(request), row))
+        return ok(_staff_out(model, table, await _site_of(request), row))
 
     async def archive(request: Request, item_id: uuid.UUID, db: DbSession, ctx: Staff) -> Response:
         row = await service.set_status(db, table, item_id, ContentStatus.ARCHIVED)
-        return ok(_staff_out(model, table, await _staff_site(request), row))
+        return ok(_staff_out(model, table, await _site_of(request), row))
 
     async def delete(item_id: uuid.UUID, db: DbSession, ctx: Staff) -> Response:
         await service.delete(db, table, item_id)
@@ -525,7 +521,7 @@ async def structured_data(request: Request, kind: Annotated[str, Path(max_length
     `organization`, `website`, `services` (each active service) or `case-studies` (each
     published one)."""
     _ctx, database = await caller(request)
-    site = _site(await settings_of(request))
+    site = await _site_of(request)
     found = await service.structured_data(database.public, site, kind)
     return with_validators(request, ok(found), None)
 
@@ -542,7 +538,7 @@ async def seo_meta(
     """The `<head>` of any public path of the website: title, description, keywords, image,
     canonical URL and schema.org JSON-LD (`Organization`, `Service`, `Article`, …)."""
     _ctx, database = await caller(request)  # the credentials are checked all the same
-    site = _site(await settings_of(request))
+    site = await _site_of(request)
     meta = await service.meta_for_path(database.public, site, path)
     return with_validators(
         request, ok(SeoMetaOut.model_validate(meta).model_dump(mode="json")), None

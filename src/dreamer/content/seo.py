@@ -17,6 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from dreamer.content.blocks import plain_text
+from dreamer.core.config import Settings
 
 HOME = "home"
 
@@ -26,6 +27,10 @@ class Site:
     url: str  # the website, no trailing slash
     name: str
     api_url: str  # this service, no trailing slash
+
+    @classmethod
+    def of(cls, settings: Settings) -> Site:
+        return cls(settings.frontend_url.rstrip("/"), settings.site_name, settings.public_url)
 
     def absolute(self, path: str) -> str:
         return self.url + path
