@@ -29,6 +29,7 @@ from dreamer.bookings.admin_router import router as admin_availability_router
 from dreamer.bookings.router import router as bookings_router
 from dreamer.catalog import router as catalog_routes
 from dreamer.catalog.router import router as catalog_router
+from dreamer.chat.admin_router import router as admin_chat_router
 from dreamer.chat.router import router as chat_router
 from dreamer.chat.service import provider_for
 from dreamer.content import pages as content_pages
@@ -100,6 +101,7 @@ API_ROUTERS = (
     newsletter_router,
     admin_audit_router,
     chat_router,
+    admin_chat_router,
 )
 
 

@@ -1,6 +1,6 @@
 """The chat assistant through the API: conversations of visitors and users, who can see which,
 the built-in assistant's answers (sourced, priced, honest when it does not know), streaming,
-the one-shot completions contract and the per-person message limit."""
+the one-shot completions contract (quotas: test_quotas.py)."""
 
 from __future__ import annotations
 
@@ -167,22 +167,6 @@ async def test_completions_and_models(client: httpx.AsyncClient, seeded: None) -
         headers=A,
     )
     assert too_long.status_code == 422
-
-
-async def test_messages_per_person_are_limited(settings: Settings, seeded: None) -> None:
-    from dreamer.app import close_pools, create_app
-
-    app = create_app(settings.model_copy(update={"rate_limit_chat_caller": "3/3600"}))
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        conversation = await _start(http, A)
-        for _ in range(3):
-            assert (await _ask(http, A, conversation, "workshop price")).status_code == 201
-        refused = await _ask(http, A, conversation, "workshop price")
-        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
-        other = await _start(http, B)  # another person is not affected
-        assert (await _ask(http, B, other, "workshop price")).status_code == 201
-    await close_pools(app)
 
 
 async def test_signing_in_takes_the_visitors_conversations_along(

@@ -241,3 +241,53 @@ async def test_a_client_that_leaves_mid_stream_still_gets_the_answer_stored(
             await asyncio.sleep(0.05)
     assert [r["role"] for r in stored] == ["user", "assistant"]
     assert stored[-1]["content"].strip() == ANSWER and stored[-1]["model_used"] == "fake-llm-1"
+
+
+async def test_staff_set_the_system_prompt_and_usage_is_the_providers(
+    llm_client: httpx.AsyncClient,
+    provider: tuple[str, Fake],
+    client: httpx.AsyncClient,
+    owner_conn: asyncpg.Connection,
+) -> None:
+    from tests.factories import make_account
+
+    _url, fake = provider
+    staff = await make_account(client, owner_conn, "prompter@example.com", role="admin")
+    member = await make_account(client, owner_conn, "nosy@example.com", role="client")
+    shown = await llm_client.get("/api/v1/admin/chat/settings", headers=staff.auth)
+    assert shown.json()["data"]["isDefault"] is True
+    prompt = "You are the friendly guide of {site}. Answer in one sentence."
+    denied = await llm_client.put(
+        "/api/v1/admin/chat/settings", json={"systemPrompt": prompt}, headers=member.auth
+    )
+    assert denied.status_code == 403
+    saved = await llm_client.put(
+        "/api/v1/admin/chat/settings", json={"systemPrompt": prompt}, headers=staff.auth
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["data"]["isDefault"] is False
+    assert saved.json()["data"]["updatedBy"] == str(staff.id)
+
+    conversation = await _start(llm_client)
+    assert (await _ask(llm_client, conversation, "Workshop price?")).status_code == 201
+    system = fake.requests[-1]["messages"][0]["content"]
+    assert system.startswith("You are the friendly guide of Dreamer AI Solutions.")
+    assert "AI Training Workshop" in system  # still grounded in the retrieved content
+    used = await owner_conn.fetchrow(
+        "select messages, prompt_tokens, completion_tokens from chat_usage where subject = $1",
+        f"visitor:{VISITOR['X-Visitor-Id']}",
+    )
+    assert tuple(used) == (1, 120, 17)
+    audited = await owner_conn.fetchval(
+        "select count(*) from audit_logs where entity_type = 'chat_settings'"
+    )
+    assert audited == 1
+
+    restored = await llm_client.put(
+        "/api/v1/admin/chat/settings", json={"systemPrompt": None}, headers=staff.auth
+    )
+    assert restored.json()["data"]["isDefault"] is True
+    blank = await llm_client.put(
+        "/api/v1/admin/chat/settings", json={"systemPrompt": "   "}, headers=staff.auth
+    )
+    assert blank.status_code == 422

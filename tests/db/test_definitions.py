@@ -185,5 +185,5 @@ def test_sql_files_define_no_function_twice() -> None:
         if line.startswith("CREATE OR REPLACE FUNCTION")
     ]
     assert len(defined) == len(set(defined))
-    assert len(defined) == 63
+    assert len(defined) == 65
     assert all("CREATE FUNCTION" not in line for line in texts.splitlines())

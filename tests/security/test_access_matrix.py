@@ -693,6 +693,19 @@ MATRIX |= {
         plain("POST", "/api/v1/chat/completions", {"messages": [{"role": "user", **QUESTION}]}),
         everyone(200),
     ),
+    ("GET", "/api/v1/admin/chat/usage"): (plain("GET", "/api/v1/admin/chat/usage"), staff(200)),
+    ("GET", "/api/v1/admin/chat/conversations"): (
+        plain("GET", "/api/v1/admin/chat/conversations?q=services"),
+        staff(200),
+    ),
+    ("GET", "/api/v1/admin/chat/settings"): (
+        plain("GET", "/api/v1/admin/chat/settings"),
+        staff(200),
+    ),
+    ("PUT", "/api/v1/admin/chat/settings"): (
+        plain("PUT", "/api/v1/admin/chat/settings", {"systemPrompt": "Be brief, {site}."}),
+        staff(200),
+    ),
 }
 # The pages mailed links open: shown to anyone; their forms need the page's own cookie.
 for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):

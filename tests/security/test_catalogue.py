@@ -14,6 +14,7 @@ NOT_ROW_AUDITED = {
     "analytics_events": "append-only telemetry, not business data",
     "refresh_token_history": "token rotation bookkeeping; auth events are audited explicitly",
     "rate_limits": "counters, rewritten on every attempt",
+    "chat_usage": "counters, rewritten on every chat message",
     "mail_outbox": "delivery log of changes that are themselves audited",
     "newsletter_suppressions": "hashes only, written with the audited unsubscribe",
     "schema_definitions": "checksums of db/sql/, written by migrations",

@@ -32,6 +32,14 @@ class World:
     def session(self, user_id: uuid.UUID) -> uuid.UUID:
         return self.sessions[user_id]
 
+    def user_of(self, actor: str) -> uuid.UUID:
+        return {
+            "client_a": self.a,
+            "client_b": self.b,
+            "admin": self.admin,
+            "super_admin": self.super_admin,
+        }[actor]
+
 
 async def _user(conn: asyncpg.Connection, email: str, role: str) -> uuid.UUID:
     value: uuid.UUID = await conn.fetchval(
@@ -181,12 +189,8 @@ async def become(conn: asyncpg.Connection, world: World, actor: str) -> None:
     elif actor == "visitor":
         await act_as(conn, visitor_id=VISITOR)
     else:
-        user, role = {
-            "client_a": (world.a, "client"),
-            "client_b": (world.b, "client"),
-            "admin": (world.admin, "admin"),
-            "super_admin": (world.super_admin, "super_admin"),
-        }[actor]
+        user = world.user_of(actor)
+        role = {"client_a": "client", "client_b": "client"}.get(actor, actor)
         await act_as(conn, user_id=user, role=role, session_id=world.session(user))
 
 
@@ -361,6 +365,57 @@ async def test_visitor_may_start_and_write_own_chat(tx: asyncpg.Connection, worl
         "insert into chat_messages (conversation_id, role, content) values ($1, 'user', 'q')",
         world.rows["chat_conversations"],
     )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_chat_usage_is_counted_for_the_caller_only(
+    tx: asyncpg.Connection, world: World, owner_conn: asyncpg.Connection, actor: str
+) -> None:
+    await owner_conn.execute(
+        "insert into chat_usage (subject, hour, model, messages)"
+        " values ('visitor:' || $1, date_trunc('hour', now()), 'm', 7)",
+        OTHER_VISITOR,
+    )
+    await become(tx, world, actor)
+    # the ledger: read by staff only, written by no one but its functions
+    seen = await tx.fetchval("select count(*) from chat_usage")
+    assert (seen > 0) == (actor in STAFF)
+    for sql in (
+        "insert into chat_usage (subject, hour, model) values ('visitor:x', now(), 'm')",
+        "update chat_usage set messages = 0",
+        "delete from chat_usage",
+    ):
+        assert not await _try(tx, sql)
+    if actor == "anonymous":  # no one to count for: refused
+        with pytest.raises(asyncpg.RaiseError):
+            async with tx.transaction():
+                await tx.execute("select chat_usage_hit('m', 0, 0, 0)")
+        return
+    assert await tx.fetchval("select chat_usage_hit('m', 0, 0, 0)") == 0
+    await tx.execute("select chat_usage_add('m', -5, 2000000)")  # clamped, never negative
+    await become(tx, world, "admin")
+    counted = await tx.fetch(
+        "select subject, messages, prompt_tokens, completion_tokens from chat_usage"
+        " where subject <> 'visitor:' || $1",
+        OTHER_VISITOR,
+    )
+    expected = f"visitor:{VISITOR}" if actor == "visitor" else f"user:{world.user_of(actor)}"
+    assert [tuple(r) for r in counted] == [(expected, 1, 0, 1000000)]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_only_staff_set_the_chat_prompt(
+    tx: asyncpg.Connection, world: World, actor: str
+) -> None:
+    await become(tx, world, actor)
+    allowed = actor in STAFF
+    assert await _try(tx, "insert into chat_settings (system_prompt) values ('p')") == allowed
+    assert await tx.fetchval("select count(*) from chat_settings") == (1 if allowed else 0)
+    if allowed:
+        await become(tx, world, "client_a")
+        assert await tx.execute("update chat_settings set system_prompt = 'q'") == "UPDATE 0"
+        assert await tx.execute("delete from chat_settings") == "DELETE 0"
+        assert await tx.fetchval("select system_prompt from chat_settings") == "p"
 
 
 @pytest.mark.parametrize(

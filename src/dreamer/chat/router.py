@@ -37,15 +37,9 @@ NOT_YOURS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def by_caller(ctx: Any, _body: Any) -> str:
-    """The signed-in account, else the visitor id: one person's messages, whatever their IP."""
-    return f"user:{ctx.user_id}" if ctx.user_id is not None else f"visitor:{ctx.visitor_id}"
-
-
-MESSAGE_LIMITS = [
-    rate_limit("chat:caller", "rate_limit_chat_caller", subject=by_caller),
-    rate_limit("chat:ip", "rate_limit_chat_ip", subject=by_ip),
-]
+# Per person (account or visitor id) the role's quotas hold (service.within_quota); this
+# bounds what one address sends across visitor ids.
+MESSAGE_LIMITS = [rate_limit("chat:ip", "rate_limit_chat_ip", subject=by_ip)]
 
 
 def _conversation(
@@ -167,7 +161,7 @@ def _streamed(exchange: dict[str, Any]) -> StreamingResponse:
             "description": "With Accept: text/event-stream",
         },
         409: {"description": "The conversation is archived"},
-        429: {"description": "Too many messages"},
+        429: {"description": "Over the caller's chat quota (see Retry-After)"},
     },
     dependencies=MESSAGE_LIMITS,
 )
@@ -185,11 +179,20 @@ async def send_message(
     counts (prompt and completion), model and sources. `Accept: text/event-stream` streams
     the answer as Server-Sent Events (`token`, then `done` with the stored exchange)."""
     streaming = "text/event-stream" in request.headers.get("accept", "")
+    quota = service.quota_for(settings, ctx)
     if streaming and llm is not None:
-        turn = await service.ask(db, database.public, conversation_id, body.content)
+        turn = await service.ask(
+            db, database.public, conversation_id, body.content, quota=quota, model=llm.model
+        )
         return _provider_stream(database, ctx, turn, llm, settings.site_name)
     question, reply = await service.send(
-        db, database.public, conversation_id, body.content, llm=llm, site=settings.site_name
+        db,
+        database.public,
+        conversation_id,
+        body.content,
+        llm=llm,
+        site=settings.site_name,
+        quota=quota,
     )
     exchange = _exchange(conversation_id, question, reply)
     if streaming:
@@ -276,7 +279,10 @@ async def list_models(llm: LlmDep) -> JSONResponse:
 @router.post(
     "/completions",
     response_model=Envelope[CompletionOut],
-    responses={404: NOT_YOURS[404], 429: {"description": "Too many messages"}},
+    responses={
+        404: NOT_YOURS[404],
+        429: {"description": "Over the caller's chat quota (see Retry-After)"},
+    },
     dependencies=MESSAGE_LIMITS,
 )
 async def completions(
@@ -290,7 +296,13 @@ async def completions(
     """The original one-shot contract: `messages` in, the answer to the last user turn out,
     stored in `conversationId` (or a new conversation, holding the earlier turns)."""
     conversation_id, reply = await service.complete(
-        db, database.public, ctx, body, llm=llm, site=settings.site_name
+        db,
+        database.public,
+        ctx,
+        body,
+        llm=llm,
+        site=settings.site_name,
+        quota=service.quota_for(settings, ctx),
     )
     message = _message_model(reply)
     usage = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -91,3 +91,68 @@ class CompletionOut(ApiModel):
     conversation_id: uuid.UUID
     message: MessageOut
     usage: dict[str, Any]
+
+
+class UsageFigures(ApiModel):
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class UsageDay(UsageFigures):
+    day: date
+
+
+class UsageModel(UsageFigures):
+    model: str
+
+
+class UsageCaller(UsageFigures):
+    """A signed-in user (``userId``, ``email``) or an anonymous visitor (``visitorId``); an
+    erased account's figures stay, without either."""
+
+    user_id: uuid.UUID | None
+    email: str | None
+    visitor_id: str | None
+
+
+class UsageConversation(ApiModel):
+    conversation_id: uuid.UUID
+    title: str | None
+    user_id: uuid.UUID | None
+    messages: int
+    tokens: int
+
+
+class UsageOut(ApiModel):
+    """Chat usage from ``from`` to ``to`` (UTC days, both included)."""
+
+    from_: date = Field(alias="from")
+    to: date
+    totals: UsageFigures
+    by_day: list[UsageDay]
+    by_model: list[UsageModel]
+    by_caller: list[UsageCaller]
+    top_conversations: list[UsageConversation]
+
+
+class StaffConversationOut(ConversationOut):
+    user_id: uuid.UUID | None
+    visitor_id: str | None = Field(default=None, validation_alias="session_id")
+
+
+class ChatSettingsOut(ApiModel):
+    system_prompt: str
+    is_default: bool
+    updated_at: datetime | None
+    updated_by: uuid.UUID | None
+
+
+class ChatSettingsIn(InputModel):
+    system_prompt: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000)]
+        | None
+    ) = Field(
+        description="The LLM's system prompt (`{site}` becomes the site's name); null restores"
+        " the built-in one"
+    )

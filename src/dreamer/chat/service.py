@@ -13,6 +13,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -23,7 +24,8 @@ from dreamer.chat import assistant, repository
 from dreamer.chat.providers import PROVIDER, OpenAICompatible, ProviderError
 from dreamer.chat.schemas import ChatTurn, CompletionIn, ConversationIn, ConversationPatch
 from dreamer.content import service as content
-from dreamer.core.errors import Conflict, NotFound, ValidationFailed
+from dreamer.core.config import Quota, Settings
+from dreamer.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 from dreamer.db.reader import PublicReader
 from dreamer.db.session import RequestContext
 from dreamer.leads import service as leads
@@ -139,6 +141,7 @@ class Turn:
     prices: dict[str, Any]
     lead_email: str | None
     lead_id: str | None
+    system_prompt: str = ""
 
 
 SYSTEM_PROMPT = (
@@ -149,14 +152,48 @@ SYSTEM_PROMPT = (
 )
 
 
+def quota_for(settings: Settings, ctx: RequestContext) -> Quota:
+    """The caller's chat quota: their role's when signed in, else the anonymous one."""
+    return settings.chat_quota(ctx.role if ctx.user_id is not None else "anonymous")
+
+
+async def within_quota(session: AsyncSession, quota: Quota, model: str) -> None:
+    """Count the caller's message against their role's quota, or refuse it (429, with the
+    seconds until one is allowed again); a refused message counts nothing."""
+    wait = await repository.usage_hit(
+        session, model, quota.per_hour, quota.per_day, quota.tokens_per_day
+    )
+    if wait:
+        raise RateLimited(
+            wait,
+            "Chat quota reached (messages per hour or day, or tokens per day):"
+            f" try again in {_duration(wait)}",
+        )
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 7200:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
 async def ask(
-    session: AsyncSession, reader: PublicReader, conversation_id: uuid.UUID, text: str
+    session: AsyncSession,
+    reader: PublicReader,
+    conversation_id: uuid.UUID,
+    text: str,
+    *,
+    quota: Quota,
+    model: str = assistant.MODEL,
 ) -> Turn:
     """Store the question (and a contact request's lead), and retrieve from the published site
-    (any of the question's words) what answering it needs."""
+    (any of the question's words) what answering it needs; within the caller's quota."""
     conversation = await get(session, conversation_id)
     if not conversation.is_active:
         raise Conflict("This conversation is archived: start a new one")
+    await within_quota(session, quota, model)
     history = [
         {"role": m.role, "content": m.content}
         for m in await repository.messages(session, conversation_id)
@@ -181,7 +218,9 @@ async def ask(
             session, email=email, message=text, conversation_id=conversation_id
         )
         lead_id = str(captured.lead_id)
-    return Turn(conversation_id, question, text, history, hits, prices, email, lead_id)
+    configured = await repository.system_prompt(session)
+    prompt = configured.system_prompt if configured is not None else SYSTEM_PROMPT
+    return Turn(conversation_id, question, text, history, hits, prices, email, lead_id, prompt)
 
 
 def builtin_answer(turn: Turn) -> assistant.Answer:
@@ -208,7 +247,8 @@ def llm_messages(turn: Turn, site: str) -> list[dict[str, str]]:
         + (f" Price: {p}" if (p := assistant.price(turn.prices.get(str(h.get("slug"))))) else "")
         for h in turn.hits[: assistant.MAX_SOURCES]
     )
-    system = SYSTEM_PROMPT.format(site=site) + "\n\nSite content:\n" + (context or "(none)")
+    prompt = (turn.system_prompt or SYSTEM_PROMPT).replace("{site}", site)
+    system = prompt + "\n\nSite content:\n" + (context or "(none)")
     return [
         {"role": "system", "content": system},
         *turn.history[-20:],
@@ -268,6 +308,9 @@ async def store_answer(
         metadata_=metadata,
     )
     await repository.touch(session, conversation_id)
+    await repository.usage_add(
+        session, answer.model, answer.prompt_tokens, answer.completion_tokens
+    )
     return reply
 
 
@@ -280,9 +323,11 @@ async def send(
     llm: OpenAICompatible | None = None,
     site: str = "",
     temperature: float | None = None,
+    quota: Quota,
 ) -> tuple[ChatMessage, ChatMessage]:
     """Store the question, answer it, store the answer (one transaction: both or neither)."""
-    turn = await ask(session, reader, conversation_id, text)
+    model = llm.model if llm is not None else assistant.MODEL
+    turn = await ask(session, reader, conversation_id, text, quota=quota, model=model)
     if llm is None:
         answer = builtin_answer(turn)
     else:
@@ -316,6 +361,7 @@ async def complete(
     *,
     llm: OpenAICompatible | None = None,
     site: str = "",
+    quota: Quota,
 ) -> tuple[uuid.UUID, ChatMessage]:
     """The original one-shot contract: the last user turn is answered in the conversation
     named (or a new one), and earlier turns of a new conversation are kept as its history."""
@@ -337,6 +383,7 @@ async def complete(
         llm=llm,
         site=site,
         temperature=data.temperature,
+        quota=quota,
     )
     return conversation_id, reply
 
@@ -346,3 +393,90 @@ def _last_question(turns: Sequence[ChatTurn]) -> ChatTurn:
         if turn.role == "user":
             return turn
     raise ValidationFailed("messages must hold a user turn to answer")
+
+
+# -- staff ----------------------------------------------------------------------------------
+
+MAX_REPORT_DAYS = 366
+
+
+def _day_bounds(day_from: date | None, day_to: date | None) -> tuple[date, date]:
+    """``from`` and ``to`` (UTC days, both included): by default the last 30 days."""
+    to = day_to or datetime.now(UTC).date()
+    start = day_from or to - timedelta(days=29)
+    if start > to:
+        raise ValidationFailed("from must not be after to")
+    if (to - start).days >= MAX_REPORT_DAYS:
+        raise ValidationFailed(f"a report covers at most {MAX_REPORT_DAYS} days")
+    return start, to
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+async def usage(
+    session: AsyncSession, day_from: date | None, day_to: date | None, *, top: int
+) -> dict[str, Any]:
+    """Messages and tokens by day, model and caller, and the costliest conversations."""
+    start, to = _day_bounds(day_from, day_to)
+    report = await repository.usage(session, _midnight(start), _midnight(to + timedelta(1)), top)
+    for caller in report["by_caller"]:
+        kind, _, who = caller.pop("subject").partition(":")
+        caller["visitor_id"] = who if kind == "visitor" else None
+    totals = {
+        key: sum(d[key] for d in report["by_day"])
+        for key in ("messages", "prompt_tokens", "completion_tokens")
+    }
+    return {"from_": start, "to": to, "totals": totals, **report}
+
+
+async def find(
+    session: AsyncSession,
+    *,
+    text_contains: str | None,
+    day_from: date | None,
+    day_to: date | None,
+    user_id: uuid.UUID | None,
+    lead_id: uuid.UUID | None,
+    page: int,
+    limit: int,
+) -> tuple[Sequence[ChatConversation], int]:
+    """Every conversation (RLS: staff see all) matching the filters, last active first."""
+    if day_from is not None and day_to is not None and day_from > day_to:
+        raise ValidationFailed("from must not be after to")
+    return await repository.find_conversations(
+        session,
+        text_contains=text_contains,
+        since=_midnight(day_from) if day_from else None,
+        until=_midnight(day_to + timedelta(1)) if day_to else None,
+        user_id=user_id,
+        lead_id=lead_id,
+        limit=limit,
+        offset=(page - 1) * limit,
+    )
+
+
+async def settings_of(session: AsyncSession) -> dict[str, Any]:
+    """The system prompt the LLM is given: the staff's, else the built-in one."""
+    found = await repository.system_prompt(session)
+    if found is None:
+        return {
+            "system_prompt": SYSTEM_PROMPT,
+            "is_default": True,
+            "updated_at": None,
+            "updated_by": None,
+        }
+    return {
+        "system_prompt": found.system_prompt,
+        "is_default": False,
+        "updated_at": found.updated_at,
+        "updated_by": found.updated_by,
+    }
+
+
+async def configure(
+    session: AsyncSession, ctx: RequestContext, system_prompt: str | None
+) -> dict[str, Any]:
+    await repository.set_system_prompt(session, system_prompt, ctx.user_id)
+    return await settings_of(session)

@@ -10,7 +10,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +20,12 @@ MIN_SECRET_LENGTH = 32
 # How long a stopping process waits for requests, jobs and pools to finish before it cuts
 # them off: a stop (SIGTERM) must never hang on a client that keeps a request open.
 SHUTDOWN_SECONDS = 5.0
+
+
+QUOTA_ROLES = ("anonymous", "visitor", "client", "admin", "super_admin")
+DEFAULT_CHAT_QUOTAS = (
+    "anonymous=20/60/30000,visitor=30/150/60000,client=60/400/200000,admin=0/0/0,super_admin=0/0/0"
+)
 
 
 class ConfigError(ValueError):
@@ -107,8 +113,7 @@ class Settings(BaseSettings):
     rate_limit_contact_ip: str = "20/600"
     rate_limit_contact_email: str = "5/3600"
     rate_limit_newsletter_ip: str = "10/3600"
-    # The chat assistant: messages per person (account or visitor id) and per IP.
-    rate_limit_chat_caller: str = "30/3600"
+    # The chat assistant: messages per IP (a burst across visitor ids); per person see below.
     rate_limit_chat_ip: str = "120/3600"
     contact_min_fill_seconds: int = Field(default=3, ge=0, le=600)
 
@@ -123,6 +128,9 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     llm_max_retries: int = Field(default=2, ge=0, le=5)
+    # Chat quotas per role: "role=messages per hour/messages per day/tokens per day" (0: no
+    # limit), comma-separated; a role left out keeps its default (see parse_quotas).
+    chat_quotas: str = DEFAULT_CHAT_QUOTAS
     # Anonymous chat conversations untouched this long are deleted by the worker.
     chat_retention_days: int = Field(default=90, ge=1, le=3650)
     # The organisation the website is for: page titles and schema.org JSON-LD.
@@ -150,13 +158,23 @@ class Settings(BaseSettings):
         "rate_limit_contact_ip",
         "rate_limit_contact_email",
         "rate_limit_newsletter_ip",
-        "rate_limit_chat_caller",
         "rate_limit_chat_ip",
     )
     @classmethod
     def _rate(cls, value: str) -> str:
         parse_rate(value)
         return value
+
+    @field_validator("chat_quotas")
+    @classmethod
+    def _quotas(cls, value: str) -> str:
+        parse_quotas(value)
+        return value
+
+    def chat_quota(self, role: str) -> Quota:
+        """The chat quota of ``role`` (an anonymous caller's is ``anonymous``)."""
+        quotas = parse_quotas(self.chat_quotas)
+        return quotas.get(role, quotas["anonymous"])
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -211,6 +229,40 @@ def _local_url(host: str, port: int) -> str:
     elif ":" in host and not host.startswith("["):
         host = f"[{host}]"
     return f"http://{host}:{port}"
+
+
+class Quota(NamedTuple):
+    """Chat messages per clock hour and per 24 hours, tokens per 24 hours; 0 is no limit."""
+
+    per_hour: int
+    per_day: int
+    tokens_per_day: int
+
+
+@lru_cache(maxsize=16)
+def parse_quotas(value: str) -> dict[str, Quota]:
+    """``"client=60/400/200000,admin=0/0/0"`` by role, over the defaults."""
+    return {**_quota_entries(DEFAULT_CHAT_QUOTAS), **_quota_entries(value)}
+
+
+def _quota_entries(value: str) -> dict[str, Quota]:
+    quotas: dict[str, Quota] = {}
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        role, _, figures = entry.partition("=")
+        parts = figures.split("/")
+        if role.strip() not in QUOTA_ROLES or len(parts) != 3:
+            raise ValueError(
+                f"chat quotas look like '<role>=<per hour>/<per day>/<tokens per day>' with a"
+                f" role of {', '.join(QUOTA_ROLES)}; got {entry!r}"
+            )
+        try:
+            quota = Quota(*(int(p) for p in parts))
+        except ValueError:
+            raise ValueError(f"chat quota {entry!r} must hold whole numbers") from None
+        if min(quota) < 0:
+            raise ValueError(f"chat quota {entry!r} must not be negative")
+        quotas[role.strip()] = quota
+    return quotas
 
 
 def parse_rate(value: str) -> tuple[int, int]:

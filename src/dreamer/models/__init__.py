@@ -20,7 +20,7 @@ from dreamer.models.catalog import (
     Service,
     ServiceBooking,
 )
-from dreamer.models.chat import ChatConversation, ChatMessage
+from dreamer.models.chat import ChatConversation, ChatMessage, ChatSettings, ChatUsage
 from dreamer.models.content import (
     CaseStudy,
     ContentPage,
@@ -60,6 +60,8 @@ __all__ = [
     "CaseStudy",
     "ChatConversation",
     "ChatMessage",
+    "ChatSettings",
+    "ChatUsage",
     "ConsultationType",
     "ContentKind",
     "ContentPage",

@@ -6,7 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamer.models.base import Base, created_at, metadata_column, updated_at, uuid_pk
@@ -48,3 +57,36 @@ class ChatMessage(Base):
     model_used: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, Any]] = metadata_column()
     created_at: Mapped[datetime] = created_at()
+
+
+class ChatUsage(Base):
+    """Messages and tokens per person, hour and model: the quotas' and the usage report's
+    ledger, kept apart from the messages (deleting a conversation rewrites neither)."""
+
+    __tablename__ = "chat_usage"
+    __table_args__ = (
+        Index("idx_chat_usage_hour", "hour"),
+        Index("idx_chat_usage_user_id", "user_id"),
+    )
+
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    model: Mapped[str] = mapped_column(Text, primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class ChatSettings(Base):
+    """The one row of staff chat settings: the LLM's system prompt."""
+
+    __tablename__ = "chat_settings"
+    __table_args__ = (Index("idx_chat_settings_updated_by", "updated_by"),)
+
+    id: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    system_prompt: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = updated_at()
