@@ -29,7 +29,7 @@ async def test_seed_twice_changes_nothing(
         "services": 4,
         "case_studies": 2,
         "testimonials": 3,
-        "content_pages": 2,
+        "content_pages": 3,
     }
     second = await run_seed(settings, settings.database_owner_url, demo=True, only_if_empty=False)
     assert second is not None

@@ -35,6 +35,76 @@ UNKNOWN = (
 )
 
 
+# Retrieval: a visitor's question becomes the words worth searching for. Conversational
+# filler the English stop list keeps ("do you *use* …", "have you *worked* with …") would
+# otherwise outrank the one rare word that matters; and a visitor's word is joined by the
+# words the site uses for the same thing. Measured by tests/chat/test_retrieval.py.
+FILLER = frozenset(
+    """
+    work works worked working use uses used using tell know want wants need needs like get
+    gets got help please thanks thank hello hey make makes made really also would could may
+    might much many lot lots something anything thing things way say says said think see
+    look give take takes find out come kind sort type sure ever
+    """.split()
+)
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "cost": ("price", "pricing", "charge"),
+    "costs": ("price", "pricing", "charge"),
+    "price": ("pricing", "charge", "cost"),
+    "prices": ("pricing", "charge", "cost"),
+    "fee": ("price", "charge"),
+    "fees": ("price", "charge"),
+    "pay": ("invoice", "payable"),
+    "payment": ("invoice", "payable"),
+    "invoice": ("invoices", "payable"),
+    "invoices": ("invoice", "payable"),
+    "staff": ("team",),
+    "employees": ("team",),
+    "colleagues": ("team",),
+    "people": ("team", "attendees"),
+    "company": ("team", "consultancy"),
+    "firm": ("team", "consultancy"),
+    "agency": ("team", "consultancy"),
+    "yourselves": ("team", "consultancy"),
+    "appointment": ("booking", "meeting", "consultation"),
+    "meeting": ("booking", "consultation"),
+    "call": ("consultation", "meeting"),
+    "schedule": ("book", "booking"),
+    "move": ("reschedule",),
+    "online": ("remote", "video"),
+    "remotely": ("remote", "video"),
+    "virtual": ("remote", "video"),
+    "nda": ("non-disclosure", "confidential"),
+    "confidential": ("non-disclosure", "nda"),
+    "confidentiality": ("non-disclosure", "nda"),
+    "safe": ("security", "gdpr", "data"),
+    "secure": ("security", "gdpr"),
+    "privacy": ("gdpr", "data"),
+    "reviews": ("testimonials",),
+    "feedback": ("testimonials",),
+    "chatbot": ("assistant",),
+    "chatgpt": ("llm", "assistant"),
+    "predict": ("forecasting", "forecast"),
+    "prediction": ("forecasting", "forecast"),
+    "trucks": ("logistics", "kilometres"),
+    "shipping": ("logistics",),
+    "shop": ("retail",),
+    "ecommerce": ("retail",),
+    "course": ("training", "workshop"),
+    "teach": ("training", "workshop"),
+    "learn": ("training", "workshop"),
+}
+_QUESTION_WORDS = re.compile(r"[^\W_]+")
+
+
+def retrieval_text(question: str) -> str:
+    """The words of ``question`` to search the site for: its own without the filler, and the
+    site's words for the same things."""
+    own = [w for w in _QUESTION_WORDS.findall(question.lower()) if w not in FILLER]
+    related = [s for w in own for s in SYNONYMS.get(w, ())]
+    return " ".join(dict.fromkeys(own + related))  # the search keeps the first 12
+
+
 def approx_tokens(text: str) -> int:
     """The documented approximation: ceil(characters / 4)."""
     return math.ceil(len(text) / 4) if text else 0

@@ -202,7 +202,9 @@ async def ask(
     if not conversation.title:
         await repository.update_conversation(session, conversation_id, {"title": _title(text)})
     await repository.touch(session, conversation_id)
-    hits, _total = await content.search(reader, text, page=1, limit=5, match="any")
+    hits, _total = await content.search(
+        reader, assistant.retrieval_text(text), page=1, limit=5, match="any"
+    )
     prices: dict[str, Any] = {}
     for hit in hits[: assistant.MAX_SOURCES]:
         if hit["kind"] == "service" and hit["slug"]:

@@ -175,4 +175,62 @@ PAGES: list[dict[str, Any]] = [
         "meta_title": "About Dreamer AI Solutions",
         "meta_description": "Who we are and how we work.",
     },
+    {
+        "title": "Frequently asked questions",
+        "slug": "faq",
+        "page_type": "custom",
+        "content": {
+            "blocks": [
+                {"type": "heading", "level": 2, "text": "How do I book a consultation?"},
+                {
+                    "type": "paragraph",
+                    "text": "Sign up or log in, choose a service and pick a free time slot. We "
+                    "confirm the booking by e-mail with a video meeting link.",
+                },
+                {"type": "heading", "level": 2, "text": "Can I reschedule or cancel a booking?"},
+                {
+                    "type": "paragraph",
+                    "text": "Yes: from your account, up to 24 hours before the meeting starts.",
+                },
+                {"type": "heading", "level": 2, "text": "Do you work remotely or on site?"},
+                {
+                    "type": "paragraph",
+                    "text": "We are a remote-first team and work with clients by video call; "
+                    "workshops can also be held on site at your office by arrangement.",
+                },
+                {"type": "heading", "level": 2, "text": "How long does a typical project take?"},
+                {
+                    "type": "paragraph",
+                    "text": "A strategy engagement takes one to two weeks. A custom development "
+                    "project usually runs four to twelve weeks from prototype to production.",
+                },
+                {
+                    "type": "heading",
+                    "level": 2,
+                    "text": "Will you sign an NDA, and how do you handle our data?",
+                },
+                {
+                    "type": "paragraph",
+                    "text": "Yes. We sign a non-disclosure agreement before we see any data, "
+                    "use your data only for your project, and can work inside your own cloud "
+                    "account so it never leaves your infrastructure. We follow the GDPR.",
+                },
+                {"type": "heading", "level": 2, "text": "Which industries do you work with?"},
+                {
+                    "type": "paragraph",
+                    "text": "Retail, logistics, healthcare, finance and professional services, "
+                    "among others: the methods carry over, we learn your domain.",
+                },
+                {"type": "heading", "level": 2, "text": "How do you charge?"},
+                {
+                    "type": "paragraph",
+                    "text": "Consultations and workshops have fixed prices, integration work is "
+                    "billed by the hour, and custom development is quoted per project after a "
+                    "free scoping call. Invoices are payable within 30 days.",
+                },
+            ]
+        },
+        "meta_title": "FAQ — Dreamer AI Solutions",
+        "meta_description": "Booking, remote work, project length, confidentiality and pricing.",
+    },
 ]
