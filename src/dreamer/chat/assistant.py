@@ -39,13 +39,13 @@ UNKNOWN = (
 # filler the English stop list keeps ("do you *use* …", "have you *worked* with …") would
 # otherwise outrank the one rare word that matters; and a visitor's word is joined by the
 # words the site uses for the same thing. Measured by tests/chat/test_retrieval.py.
-FILLER = frozenset(  # noqa: SIM905 (a word list reads best as words)
+FILLER = frozenset(
     """
     work works worked working use uses used using tell know want wants need needs like get
     gets got help please thanks thank hello hey make makes made really also would could may
     might much many lot lots something anything thing things way say says said think see
     look give take takes find out come kind sort type sure ever
-    """.split()
+    """.split()  # noqa: SIM905 (a word list reads best as words)
 )
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "cost": ("price", "pricing", "charge"),
