@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -25,6 +26,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 from dreamer.core.config import SHUTDOWN_SECONDS, Settings
 from dreamer.db import migrate
@@ -270,3 +273,23 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> None:
         tail = log.read_text(errors="replace")[-4000:]
         limit = SHUTDOWN_SECONDS * 4
         raise AssertionError(f"the server did not stop within {limit:.0f} s:\n{tail}") from None
+
+
+@contextmanager
+def serve_asgi(app: ASGIApp) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port of 127.0.0.1 in a thread: a real HTTP server
+    for a test to talk to (a fake LLM or voice provider); its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)

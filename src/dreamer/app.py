@@ -48,6 +48,8 @@ from dreamer.db.cache import PublicCacheMiddleware, PublicReadCache
 from dreamer.db.migrate import head_revision
 from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import Database
+from dreamer.demos.router import router as demos_router
+from dreamer.demos.service import voices_for
 from dreamer.leads.router import contact_router
 from dreamer.leads.router import router as leads_router
 from dreamer.newsletter.pages import router as newsletter_pages
@@ -102,6 +104,7 @@ API_ROUTERS = (
     admin_audit_router,
     chat_router,
     admin_chat_router,
+    demos_router,
 )
 
 
@@ -300,6 +303,8 @@ async def close_pools(app: FastAPI) -> None:
     await app.state.limiter.dispose()
     if app.state.llm is not None:
         await app.state.llm.close()
+    if app.state.voices is not None:
+        await app.state.voices.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -358,6 +363,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_key=settings.llm_api_key,
         timeout=settings.llm_timeout_seconds,
         retries=settings.llm_max_retries,
+    )
+    app.state.voices = voices_for(
+        settings.elevenlabs_api_key, settings.elevenlabs_base_url, settings.elevenlabs_model
     )
     app.state.auth = AuthEnv(
         settings=settings, secret=app.state.secret_key, passwords=passwords_for(settings)

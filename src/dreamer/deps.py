@@ -25,12 +25,13 @@ from dreamer.chat.service import OpenAICompatible
 from dreamer.core import signing
 from dreamer.core.config import Settings
 from dreamer.core.cookies import ACCESS_COOKIE, check_csrf
-from dreamer.core.errors import Forbidden, Unauthorized
+from dreamer.core.errors import Forbidden, ProviderNotConfigured, Unauthorized
 from dreamer.core.http import ClientInfo
 from dreamer.core.pages import FormGuard
 from dreamer.core.security import InvalidToken, decode_access_token
 from dreamer.db.ratelimit import RateLimiter
 from dreamer.db.session import ANONYMOUS, Database, RequestContext
+from dreamer.demos.service import ElevenLabs
 from dreamer.models import UserRole
 
 ROLES = frozenset(role.value for role in UserRole)
@@ -63,6 +64,15 @@ async def _llm(request: Request) -> OpenAICompatible | None:
     return llm
 
 
+async def voices(request: Request) -> ElevenLabs:
+    """ElevenLabs, or an immediate 503 ``provider-not-configured`` (before the body is even
+    validated), so the website falls back to its own output at once."""
+    configured: ElevenLabs | None = request.app.state.voices
+    if configured is None:
+        raise ProviderNotConfigured("Voice demos are not configured here (ELEVENLABS_API_KEY)")
+    return configured
+
+
 async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
@@ -80,6 +90,7 @@ AuthDatabaseDep = Annotated[AuthDatabase, Depends(_auth_database)]
 LimiterDep = Annotated[RateLimiter, Depends(_limiter)]
 # The chat assistant's LLM provider, or None (the built-in assistant).
 LlmDep = Annotated[OpenAICompatible | None, Depends(_llm)]
+VoicesDep = Annotated[ElevenLabs, Depends(voices)]
 AuthEnvDep = Annotated[AuthEnv, Depends(_auth_env)]
 
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +15,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -26,7 +22,7 @@ from starlette.routing import Route
 
 from dreamer.core.config import Settings
 from dreamer.seed.runner import run_seed
-from tests.harness import run_server
+from tests.harness import run_server, serve_asgi
 
 VISITOR = {"X-Visitor-Id": uuid.UUID(int=0xC).hex}
 ANSWER = "Our AI Training Workshop costs 2,500 USD for up to 20 people."
@@ -37,6 +33,7 @@ class Fake:
     """What the fake provider does next, and what it was asked."""
 
     mode: str = "ok"  # ok | error | slow
+    answer: str = ANSWER
     requests: list[dict[str, Any]] = field(default_factory=list)
     chunk_delay: float = 0.0
 
@@ -55,7 +52,9 @@ def _fake_app(fake: Fake) -> Starlette:
                     "id": "cmpl-1",
                     "object": "chat.completion",
                     "model": "fake-llm-1",
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": ANSWER}}],
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": fake.answer}}
+                    ],
                     "usage": {"prompt_tokens": 120, "completion_tokens": 17, "total_tokens": 137},
                 }
             )
@@ -91,20 +90,8 @@ def _fake_app(fake: Fake) -> Starlette:
 @pytest.fixture
 def provider() -> Iterator[tuple[str, Fake]]:
     fake = Fake()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(_fake_app(fake), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1", fake
-    server.should_exit = True
-    thread.join(5)
+    with serve_asgi(_fake_app(fake)) as base:
+        yield f"{base}/v1", fake
 
 
 @pytest.fixture

@@ -707,6 +707,22 @@ MATRIX |= {
         staff(200),
     ),
 }
+# The website's AI demos: open to anyone (per-IP limits); without ELEVENLABS_API_KEY the
+# voices answer 503 to everyone alike.
+MATRIX |= {
+    ("POST", "/api/v1/showcase/analyze-document"): (
+        plain("POST", "/api/v1/showcase/analyze-document", {"text": "One. Two sentences."}),
+        everyone(200),
+    ),
+    ("POST", "/api/v1/elevenlabs/clone-voice"): (
+        plain("POST", "/api/v1/elevenlabs/clone-voice", {"name": "Me"}),
+        everyone(503),
+    ),
+    ("POST", "/api/v1/elevenlabs/text-to-speech"): (
+        plain("POST", "/api/v1/elevenlabs/text-to-speech", {"text": "Hi", "voiceId": "v1"}),
+        everyone(503),
+    ),
+}
 # The pages mailed links open: shown to anyone; their forms need the page's own cookie.
 for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):
     MATRIX[("GET", _page)] = (plain("GET", f"{_page}?token=" + "q" * 43), everyone(200))

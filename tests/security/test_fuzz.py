@@ -18,8 +18,10 @@ from dreamer.core.config import Settings
 from tests.factories import signed_in_headers
 
 ST = shutil.which("st", path=str(Path(sys.executable).parent)) or shutil.which("st")
-# Ending the fuzzer's own session would leave it testing nothing but 401s.
-SESSION_ENDING = "logout|/auth/password$|/auth/sessions/"
+# Ending the fuzzer's own session would leave it testing nothing but 401s. The voice demos are
+# a 503 (provider-not-configured) by design on this server, with no ElevenLabs: their input
+# handling is tested against a fake ElevenLabs in tests/demos.
+NOT_FUZZED = "logout|/auth/password$|/auth/sessions/|/elevenlabs/"
 
 
 def _fuzz(server: str, workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -39,7 +41,7 @@ def _fuzz(server: str, workdir: Path, *extra: str) -> subprocess.CompletedProces
             "--seed",
             "20261130",
             "--exclude-path-regex",
-            SESSION_ENDING,
+            NOT_FUZZED,
             *extra,
         ],
         capture_output=True,

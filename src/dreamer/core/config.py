@@ -131,6 +131,12 @@ class Settings(BaseSettings):
     # Chat quotas per role: "role=messages per hour/messages per day/tokens per day" (0: no
     # limit), comma-separated; a role left out keeps its default (see parse_quotas).
     chat_quotas: str = DEFAULT_CHAT_QUOTAS
+    # The website's AI demos: document analysis and ElevenLabs voices, per IP.
+    rate_limit_demo_ip: str = "30/3600"
+    # ElevenLabs (voice cloning, text to speech) for the demos; unset, they answer 503.
+    elevenlabs_api_key: str | None = Field(default=None, repr=False)
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_model: str = "eleven_multilingual_v2"
     # Anonymous chat conversations untouched this long are deleted by the worker.
     chat_retention_days: int = Field(default=90, ge=1, le=3650)
     # The organisation the website is for: page titles and schema.org JSON-LD.
@@ -159,6 +165,7 @@ class Settings(BaseSettings):
         "rate_limit_contact_email",
         "rate_limit_newsletter_ip",
         "rate_limit_chat_ip",
+        "rate_limit_demo_ip",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

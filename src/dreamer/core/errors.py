@@ -99,6 +99,19 @@ class ServiceUnavailable(AppError):
     status, slug, title = 503, "unavailable", "Service temporarily unavailable"
 
 
+class ProviderNotConfigured(ServiceUnavailable):
+    """An optional external provider (ElevenLabs) has no credentials here: the client should
+    fall back at once rather than retry."""
+
+    slug, title = "provider-not-configured", "Provider not configured"
+
+
+class BadGateway(AppError):
+    """An external provider failed or refused; nothing was kept."""
+
+    status, slug, title = 502, "provider-error", "The provider failed"
+
+
 def problem_response(
     request: Request | None,
     status: int,

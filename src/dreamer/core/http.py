@@ -81,6 +81,9 @@ def client_ip(
     return ip
 
 
+UPLOADS = ("/import", "/clone-voice")  # paths whose bodies may reach MAX_IMPORT_BYTES
+
+
 class RequestInfoMiddleware:
     def __init__(
         self,
@@ -142,8 +145,8 @@ class RequestInfoMiddleware:
                 ]
             await send(message)
 
-        # CSV imports (paths ending in /import) may be larger than any other body.
-        limit = self.max_import if scope.get("path", "").endswith("/import") else self.max_body
+        # Uploads (CSV imports, a voice sample) may be larger than any other body.
+        limit = self.max_import if scope.get("path", "").endswith(UPLOADS) else self.max_body
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._too_large(scope, receive, send_with_headers, limit)
