@@ -239,6 +239,13 @@ async def test_old_anonymous_conversations_are_purged(
     )
     recent_anonymous = await owner_conn.fetchval(insert, None, "w" * 32, 89)
     old_account = await owner_conn.fetchval(insert, user.id, None, 400)
+    usage = (
+        "insert into chat_usage (subject, hour, model, messages)"
+        " values ($1, date_trunc('hour', now() - make_interval(days => $2)), 'm', 1)"
+    )
+    await owner_conn.execute(usage, "visitor:" + "v" * 32, 91)
+    await owner_conn.execute(usage, "visitor:" + "w" * 32, 89)
+    await owner_conn.execute(usage, f"user:{user.id}", 400)
     worker = Database(str(settings.database_worker_url), pool_size=1)  # as the worker runs it
     try:
         async with worker.transaction(SYSTEM) as session:
@@ -248,3 +255,5 @@ async def test_old_anonymous_conversations_are_purged(
     left = {r["id"] for r in await owner_conn.fetch("select id from chat_conversations")}
     assert left == {recent_anonymous, old_account}
     assert await owner_conn.fetchval("select count(*) from chat_messages") == 0
+    kept = {r["subject"] for r in await owner_conn.fetch("select subject from chat_usage")}
+    assert kept == {"visitor:" + "w" * 32, f"user:{user.id}"}

@@ -30,6 +30,11 @@ async def _read(http: httpx.AsyncClient) -> tuple[int, float]:
 
 
 LIFTED = {n.upper(): "1000000/60" for n in Settings.model_fields if n.startswith("rate_limit_")}
+# How long the read during the burst may take. With the limits lifted, 80 production Argon2id
+# verifications saturate this machine's two shared cores by design, so the read waits for
+# CPU (2.6 s was seen once on a loaded CI machine); what it must never do is wait for a pooled
+# connection, which would end in 503 after DB_POOL_TIMEOUT_SECONDS (3 s): the 200 checks that.
+READ_BOUND = {"default": 2.0, "lifted": 5.0}
 
 
 @pytest.mark.parametrize("limits", ["default", "lifted"])
@@ -83,6 +88,6 @@ async def test_a_burst_from_one_ip_gets_no_server_error_and_reads_stay_fast(
             assert response.headers["content-type"] == "application/problem+json"
         if response.status_code in (429, 503):
             assert int(response.headers["retry-after"]) >= 1
-    assert probe[0] == 200 and probe[1] < 2.0, probe
+    assert probe[0] == 200 and probe[1] < READ_BOUND[limits], probe
     assert codes[200] + codes[201] > 0
     assert "Traceback" not in log and "unhandled error" not in log, log[-3000:]

@@ -3,7 +3,9 @@
 -- The one current definition of these objects (see dreamer/db/definitions.py).
 
 -- Retention: anonymous conversations (no account to keep them for) untouched since p_before go,
--- with their messages. Run by the worker's hourly maintenance (CHAT_RETENTION_DAYS).
+-- with their messages, and so do anonymous visitors' usage figures of hours before it (a
+-- visitor id is all they hold). Returns the conversations removed. Run by the worker's hourly
+-- maintenance (CHAT_RETENTION_DAYS).
 CREATE OR REPLACE FUNCTION chat_purge_anonymous(p_before timestamptz) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
@@ -11,6 +13,7 @@ DECLARE
 BEGIN
     DELETE FROM chat_conversations c WHERE c.user_id IS NULL AND c.updated_at < p_before;
     GET DIAGNOSTICS removed = ROW_COUNT;
+    DELETE FROM chat_usage u WHERE u.subject LIKE 'visitor:%' AND u.hour < p_before;
     RETURN removed;
 END $$;
 
