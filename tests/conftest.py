@@ -15,8 +15,10 @@ import secrets
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -148,3 +150,26 @@ def server(settings: Settings) -> Iterator[str]:
     lifted = {n.upper(): "1000000/60" for n in Settings.model_fields if n.startswith("rate_limit_")}
     with run_server(settings, DB_POOL_SIZE="20", **lifted) as base:
         yield base
+
+
+AppWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def app_with(settings: Settings) -> AppWith:
+    """A client of another app on the test database, with these settings changed
+    (``async with app_with(chat_quotas="…") as http``), seen from one client IP."""
+
+    @asynccontextmanager
+    async def running(**update: Any) -> AsyncIterator[httpx.AsyncClient]:
+        from dreamer.app import close_pools, create_app
+
+        app = create_app(settings.model_copy(update=update))
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                yield http
+        finally:
+            await close_pools(app)
+
+    return running

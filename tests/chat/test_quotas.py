@@ -6,40 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
-from dreamer.core.config import Settings
 from tests.chat.test_chat import A, B, _ask, _start, seeded
+from tests.conftest import AppWith as App
 from tests.factories import make_account
 
 __all__ = ["seeded"]
-
-App = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def with_quotas(settings: Settings) -> App:
-    """A client of the app with ``CHAT_QUOTAS`` set to the value given."""
-
-    @asynccontextmanager
-    async def running(quotas: str) -> AsyncIterator[httpx.AsyncClient]:
-        from dreamer.app import close_pools, create_app
-
-        app = create_app(settings.model_copy(update={"chat_quotas": quotas}))
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 40000))
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield http
-        finally:
-            await close_pools(app)
-
-    return running
 
 
 def _retry_after(response: httpx.Response) -> int:
@@ -48,8 +24,8 @@ def _retry_after(response: httpx.Response) -> int:
     return int(response.headers["retry-after"])
 
 
-async def test_messages_per_hour_exact_then_429(with_quotas: App, seeded: None) -> None:
-    async with with_quotas("anonymous=3/0/0") as http:
+async def test_messages_per_hour_exact_then_429(app_with: App, seeded: None) -> None:
+    async with app_with(chat_quotas="anonymous=3/0/0") as http:
         conversation = await _start(http, A)
         for _ in range(3):
             assert (await _ask(http, A, conversation, "workshop price")).status_code == 201
@@ -74,10 +50,8 @@ async def test_messages_per_hour_exact_then_429(with_quotas: App, seeded: None) 
         assert (await _ask(http, B, other, "workshop price")).status_code == 201
 
 
-async def test_concurrent_messages_cannot_share_the_last_one(
-    with_quotas: App, seeded: None
-) -> None:
-    async with with_quotas("anonymous=5/0/0") as http:
+async def test_concurrent_messages_cannot_share_the_last_one(app_with: App, seeded: None) -> None:
+    async with app_with(chat_quotas="anonymous=5/0/0") as http:
         conversations = [await _start(http, A) for _ in range(4)]
         answers = await asyncio.gather(
             *(_ask(http, A, conversations[i % 4], "consultation") for i in range(12))
@@ -86,7 +60,7 @@ async def test_concurrent_messages_cannot_share_the_last_one(
 
 
 async def test_the_day_and_the_tokens_count_the_last_24_hours(
-    with_quotas: App, owner_conn: asyncpg.Connection, seeded: None
+    app_with: App, owner_conn: asyncpg.Connection, seeded: None
 ) -> None:
     visitor = uuid.UUID(int=0xA).hex
     # 23 hours ago this visitor sent 4 messages: one more today is the fifth of the day
@@ -95,12 +69,12 @@ async def test_the_day_and_the_tokens_count_the_last_24_hours(
         " values ($1, date_trunc('hour', now()) - interval '23 hours', 'm', 4, 10)",
         f"visitor:{visitor}",
     )
-    async with with_quotas("anonymous=0/5/0") as http:
+    async with app_with(chat_quotas="anonymous=0/5/0") as http:
         conversation = await _start(http, A)
         assert (await _ask(http, A, conversation, "consultation")).status_code == 201
         wait = _retry_after(await _ask(http, A, conversation, "consultation"))
         assert wait <= 3600  # when that old hour leaves the window
-    async with with_quotas("anonymous=0/0/50") as http:
+    async with app_with(chat_quotas="anonymous=0/0/50") as http:
         # the tokens so far (10 then, and the answer just given) exceed 50: refused
         conversation = await _start(http, B)
         assert (await _ask(http, B, conversation, "consultation")).status_code == 201
@@ -114,14 +88,14 @@ async def test_the_day_and_the_tokens_count_the_last_24_hours(
 
 
 async def test_quotas_follow_the_role(
-    with_quotas: App,
+    app_with: App,
     client: httpx.AsyncClient,
     owner_conn: asyncpg.Connection,
     seeded: None,
 ) -> None:
     member = await make_account(client, owner_conn, "member@example.com", role="client")
     staff = await make_account(client, owner_conn, "staff@example.com", role="admin")
-    async with with_quotas("anonymous=1/0/0,client=2/0/0,admin=0/0/0") as http:
+    async with app_with(chat_quotas="anonymous=1/0/0,client=2/0/0,admin=0/0/0") as http:
         for account, allowed in ((member, 2), (staff, 6)):
             conversation = await _start(http, account.auth)
             for _ in range(allowed):

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from dreamer.core.config import Settings
 from tests.chat.test_provider import Fake, provider
+from tests.conftest import AppWith as App
 from tests.harness import serve_asgi
 
 __all__ = ["provider"]
@@ -36,27 +35,6 @@ REPORT = (
     "demand. The company will present its full-year results in February."
 )
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb" * 500
-
-App = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def app_with(settings: Settings) -> App:
-    """A client of the app with the settings given."""
-
-    @asynccontextmanager
-    async def running(**update: Any) -> AsyncIterator[httpx.AsyncClient]:
-        from dreamer.app import close_pools, create_app
-
-        app = create_app(settings.model_copy(update=update))
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                yield http
-        finally:
-            await close_pools(app)
-
-    return running
 
 
 async def test_the_built_in_summariser_says_what_it_is(client: httpx.AsyncClient) -> None:

@@ -220,8 +220,10 @@ async def ask(
             session, email=email, message=text, conversation_id=conversation_id
         )
         lead_id = str(captured.lead_id)
-    configured = await repository.system_prompt(session)
-    prompt = configured.system_prompt if configured is not None else SYSTEM_PROMPT
+    prompt = SYSTEM_PROMPT
+    if model != assistant.MODEL:  # an LLM answers: the staff's prompt, if they set one
+        configured = await repository.system_prompt(session)
+        prompt = configured.system_prompt if configured is not None else SYSTEM_PROMPT
     return Turn(conversation_id, question, text, history, hits, prices, email, lead_id, prompt)
 
 
