@@ -23,6 +23,23 @@ def _slugs(response: httpx.Response) -> set[str]:
     return {p["slug"] for p in response.json()["data"]}
 
 
+async def _scheduled(owner: asyncpg.Connection, page_id: object, base: str) -> float:
+    """Publish the page five seconds from now, warm the list while it is not yet public, and
+    return the monotonic moment it goes live."""
+    goes_live = await owner.fetchval(
+        "update content_pages set status = 'published',"
+        " published_at = clock_timestamp() + interval '5 seconds' where id = $1"
+        " returning published_at",
+        page_id,
+    )
+    # the old entries may still answer until this worker has read the notification:
+    # let every worker drop them before warming, so what is warmed is the new version
+    await asyncio.sleep(BOUND + 0.2)
+    await _warm(base, LIST)
+    db_now = await owner.fetchval("select clock_timestamp()")
+    return time.monotonic() + (goes_live - db_now).total_seconds()
+
+
 async def test_changes_and_schedules_reach_every_worker(
     settings: Settings, owner_conn: asyncpg.Connection, client: httpx.AsyncClient
 ) -> None:
@@ -56,26 +73,22 @@ async def test_changes_and_schedules_reach_every_worker(
                 listed = await http.get(LIST)
                 assert "cached-page" in _slugs(listed) and "x-cache" not in listed.headers
 
-        # scheduled five seconds ahead: nothing is written when it goes live
+        # scheduled a few seconds ahead: nothing is written when it goes live. Before then the
+        # list is served from the cache without it (a loaded machine may drop an entry now and
+        # then, or run late for the schedule: then schedule again, a few times at most).
         await _warm(base, LIST)
-        goes_live = await owner_conn.fetchval(
-            "update content_pages set status = 'published',"
-            " published_at = clock_timestamp() + interval '5 seconds' where id = $1"
-            " returning published_at",
-            page_id,
-        )
-        # the old entries may still answer until this worker has read the notification:
-        # let every worker drop them before warming, so what is warmed is the new version
-        await asyncio.sleep(BOUND + 0.2)
-        await _warm(base, LIST)  # cached while it is not yet public
-        db_now = await owner_conn.fetchval("select clock_timestamp()")
-        live_at = time.monotonic() + (goes_live - db_now).total_seconds()
-        assert live_at - time.monotonic() > 0.5, "the machine is too slow for this schedule"
-        async with httpx.AsyncClient(base_url=base) as http:
-            for _ in range(3):
-                early = await http.get(LIST)
-                assert "cached-page" not in _slugs(early)
-                assert early.headers["x-cache"] == "hit"
+        for _attempt in range(4):
+            live_at = await _scheduled(owner_conn, page_id, base)
+            if live_at - time.monotonic() < 0.5:
+                continue
+            async with httpx.AsyncClient(base_url=base) as http:
+                early = [await http.get(LIST) for _ in range(3)]
+            hits = [r for r in early if r.headers["x-cache"] == "hit"]
+            assert all("cached-page" not in _slugs(r) for r in hits)  # kept before it was live
+            if len(hits) == len(early):
+                break
+        else:
+            raise AssertionError("the list was never served from the cache before going live")
         await asyncio.sleep(max(0.0, live_at - time.monotonic()))
         stale = await _stale_for(base, LIST, lambda r: "cached-page" in _slugs(r), live_at)
         assert stale < BOUND, stale

@@ -43,6 +43,17 @@ async def exceptions(
     return (await session.scalars(query)).all()
 
 
+async def lock_calendar(session: AsyncSession) -> None:
+    """Queue this transaction behind any other one placing a booking, until it ends.
+
+    The exclusion constraint alone keeps the calendar free of overlaps, but racing inserts
+    of one slot each see the other's uncommitted row and wait on it: a deadlock, broken only
+    after ``deadlock_timeout`` by aborting one of them, so a crowd of racers can all end in
+    errors and nobody gets the slot. Behind this lock they go one at a time, each reading the
+    calendar as the previous one left it: one booking, a clear 409 for the rest."""
+    await session.execute(text("select pg_advisory_xact_lock(hashtextextended('bookings', 0))"))
+
+
 async def busy(
     session: AsyncSession, start: dt.datetime, end: dt.datetime, except_id: uuid.UUID | None = None
 ) -> list[tuple[dt.datetime, dt.datetime]]:

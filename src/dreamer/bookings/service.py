@@ -128,7 +128,9 @@ async def _conflict_detail(
 async def _check_slot(
     session: AsyncSession, start: dt.datetime, duration: int, except_id: uuid.UUID | None = None
 ) -> int:
-    """Raise unless ``start`` is a currently free slot; returns the buffer to book with."""
+    """Raise unless ``start`` is a currently free slot; returns the buffer to book with. Until
+    the transaction ends no other one can place a booking (``repository.lock_calendar``)."""
+    await repository.lock_calendar(session)
     current = await rules(session)
     end = start + dt.timedelta(minutes=duration + current.buffer_minutes)
     busy = await repository.busy(session, start - dt.timedelta(days=1), end, except_id)
