@@ -5,6 +5,7 @@ which change what is public without any write; staff always see their drafts."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 
 import asyncpg
@@ -26,7 +27,7 @@ def _slugs(response: httpx.Response) -> set[str]:
 async def _scheduled(owner: asyncpg.Connection, page_id: object, base: str) -> float:
     """Publish the page five seconds from now, warm the list while it is not yet public, and
     return the monotonic moment it goes live."""
-    goes_live = await owner.fetchval(
+    goes_live: dt.datetime = await owner.fetchval(
         "update content_pages set status = 'published',"
         " published_at = clock_timestamp() + interval '5 seconds' where id = $1"
         " returning published_at",
