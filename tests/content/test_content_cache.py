@@ -37,7 +37,7 @@ async def _scheduled(owner: asyncpg.Connection, page_id: object, base: str) -> f
     # let every worker drop them before warming, so what is warmed is the new version
     await asyncio.sleep(BOUND + 0.2)
     await _warm(base, LIST)
-    db_now = await owner.fetchval("select clock_timestamp()")
+    db_now: dt.datetime = await owner.fetchval("select clock_timestamp()")
     return time.monotonic() + (goes_live - db_now).total_seconds()
 
 
