@@ -20,6 +20,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from dreamer import __version__
+from dreamer.analytics.admin_router import router as admin_analytics_router
+from dreamer.analytics.router import router as analytics_router
 from dreamer.audit.admin_router import router as admin_audit_router
 from dreamer.auth.pages import router as auth_pages
 from dreamer.auth.router import router as auth_router
@@ -105,6 +107,8 @@ API_ROUTERS = (
     chat_router,
     admin_chat_router,
     demos_router,
+    analytics_router,
+    admin_analytics_router,
 )
 
 

@@ -87,8 +87,16 @@ def build_worker(settings: Settings, worker_url: str) -> Worker:
                 text("select auth_purge_expired(:now)"), {"now": clock.now()}
             )
             chats = await purge_chats(session, settings.chat_retention_days)
+            partitions = await session.scalar(
+                text("select analytics_retain(:months)"),
+                {"months": settings.analytics_retention_months},
+            )
         log.info(
-            "maintenance done: %s expired sessions, %s old anonymous chats purged", purged, chats
+            "maintenance done: %s expired sessions, %s old anonymous chats purged,"
+            " %s analytics partitions dropped",
+            purged,
+            chats,
+            partitions,
         )
 
     @app.task(

@@ -723,6 +723,34 @@ MATRIX |= {
         everyone(503),
     ),
 }
+# Analytics: anyone sends events (per-IP limit); only staff read the reports.
+MATRIX |= {
+    ("POST", "/api/v1/analytics/events"): (
+        plain("POST", "/api/v1/analytics/events", {"eventType": "page_view", "pageUrl": "/"}),
+        everyone(202),
+    ),
+    ("POST", "/api/v1/analytics/web-vitals"): (
+        plain(
+            "POST",
+            "/api/v1/analytics/web-vitals",
+            {"metric": "LCP", "value": 1200.5, "score": "good", "url": "https://x.test/"},
+        ),
+        everyone(202),
+    ),
+}
+for _report in ("traffic", "pages", "sources", "events", "lead-funnel", "revenue", "users"):
+    MATRIX[("GET", f"/api/v1/admin/analytics/{_report}")] = (
+        plain("GET", f"/api/v1/admin/analytics/{_report}"),
+        staff(200),
+    )
+MATRIX[("GET", "/api/v1/admin/analytics/funnel")] = (
+    plain("GET", "/api/v1/admin/analytics/funnel?step=page_view&step=contact_submit"),
+    staff(200),
+)
+MATRIX[("GET", "/api/v1/admin/analytics/dashboard")] = (
+    plain("GET", "/api/v1/admin/analytics/dashboard"),
+    staff(200),
+)
 # The pages mailed links open: shown to anyone; their forms need the page's own cookie.
 for _page in ("/verify-email", "/reset-password", "/newsletter/confirm"):
     MATRIX[("GET", _page)] = (plain("GET", f"{_page}?token=" + "q" * 43), everyone(200))

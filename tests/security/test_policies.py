@@ -343,7 +343,33 @@ async def test_anyone_may_insert_public_submissions(
     assert await _try(tx, 'select capture_lead(\'{"email": "x@example.com"}\', false)')
     assert await _try(tx, "insert into leads (email) values ('y@example.com')") == (actor in STAFF)
     assert await _try(tx, "insert into newsletter_subscriptions (email) values ('n@example.com')")
-    assert await _try(tx, "insert into analytics_events (event_type) values ('page_view')")
+    # analytics arrive through analytics_ingest() (hashing, truncation, roll-ups) only
+    assert not await _try(tx, "insert into analytics_events (event_type) values ('page_view')")
+    assert await _try(
+        tx,
+        "select analytics_ingest('[{\"event_type\": \"page_view\", \"path\": \"/\"}]',"
+        " 'visitor', '203.0.113.0/24', 'Firefox', 'Linux', 'desktop')",
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_analytics_keeps_its_salts_and_roll_ups_to_itself(
+    tx: asyncpg.Connection, world: World, actor: str
+) -> None:
+    await become(tx, world, actor)
+    for table in ("analytics_salts", "analytics_visits"):
+        assert not await _try(tx, f"select * from {table}")
+    for table in ("analytics_daily", "analytics_daily_sources"):
+        assert not await _try(tx, f"delete from {table}")
+        assert not await _try(tx, f"insert into {table} (day) values (current_date)")
+    assert not await _try(tx, "select analytics_retain(1)")
+    # a raw address cannot be stored, even through the function
+    with pytest.raises(asyncpg.CheckViolationError, match="analytics_events_network_only"):
+        async with tx.transaction():
+            await tx.execute(
+                "select analytics_ingest('[{\"event_type\": \"page_view\"}]', 'v',"
+                " '203.0.113.7', 'Firefox', 'Linux', 'desktop')"
+            )
 
 
 async def test_visitor_may_start_and_write_own_chat(tx: asyncpg.Connection, world: World) -> None:

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -26,6 +26,7 @@ from dreamer.chat.schemas import ChatTurn, CompletionIn, ConversationIn, Convers
 from dreamer.content import service as content
 from dreamer.core.config import Quota, Settings
 from dreamer.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from dreamer.core.timebounds import midnight, report_days
 from dreamer.db.reader import PublicReader
 from dreamer.db.session import RequestContext
 from dreamer.leads import service as leads
@@ -401,30 +402,13 @@ def _last_question(turns: Sequence[ChatTurn]) -> ChatTurn:
 
 # -- staff ----------------------------------------------------------------------------------
 
-MAX_REPORT_DAYS = 366
-
-
-def _day_bounds(day_from: date | None, day_to: date | None) -> tuple[date, date]:
-    """``from`` and ``to`` (UTC days, both included): by default the last 30 days."""
-    to = day_to or datetime.now(UTC).date()
-    start = day_from or to - timedelta(days=29)
-    if start > to:
-        raise ValidationFailed("from must not be after to")
-    if (to - start).days >= MAX_REPORT_DAYS:
-        raise ValidationFailed(f"a report covers at most {MAX_REPORT_DAYS} days")
-    return start, to
-
-
-def _midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
 
 async def usage(
     session: AsyncSession, day_from: date | None, day_to: date | None, *, top: int
 ) -> dict[str, Any]:
     """Messages and tokens by day, model and caller, and the costliest conversations."""
-    start, to = _day_bounds(day_from, day_to)
-    report = await repository.usage(session, _midnight(start), _midnight(to + timedelta(1)), top)
+    start, to = report_days(day_from, day_to)
+    report = await repository.usage(session, midnight(start), midnight(to + timedelta(1)), top)
     for caller in report["by_caller"]:
         kind, _, who = caller.pop("subject").partition(":")
         caller["visitor_id"] = who if kind == "visitor" else None
@@ -452,8 +436,8 @@ async def find(
     return await repository.find_conversations(
         session,
         text_contains=text_contains,
-        since=_midnight(day_from) if day_from else None,
-        until=_midnight(day_to + timedelta(1)) if day_to else None,
+        since=midnight(day_from) if day_from else None,
+        until=midnight(day_to + timedelta(1)) if day_to else None,
         user_id=user_id,
         lead_id=lead_id,
         limit=limit,

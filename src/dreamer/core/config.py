@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     elevenlabs_api_key: str | None = Field(default=None, repr=False)
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     elevenlabs_model: str = "eleven_multilingual_v2"
+    # Analytics: requests per IP (a batch is one request), and the months of events kept
+    # (older monthly partitions are dropped whole by the worker).
+    rate_limit_analytics_ip: str = "600/600"
+    analytics_retention_months: int = Field(default=13, ge=1, le=120)
     # Anonymous chat conversations untouched this long are deleted by the worker.
     chat_retention_days: int = Field(default=90, ge=1, le=3650)
     # The organisation the website is for: page titles and schema.org JSON-LD.
@@ -166,6 +170,7 @@ class Settings(BaseSettings):
         "rate_limit_newsletter_ip",
         "rate_limit_chat_ip",
         "rate_limit_demo_ip",
+        "rate_limit_analytics_ip",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

@@ -36,7 +36,14 @@ from dreamer.models.leads import (
     LeadRollup,
     LeadScoringRule,
 )
-from dreamer.models.logs import AnalyticsEvent, AuditLog
+from dreamer.models.logs import (
+    AnalyticsDaily,
+    AnalyticsDailySource,
+    AnalyticsEvent,
+    AnalyticsSalt,
+    AnalyticsVisit,
+    AuditLog,
+)
 from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
 from dreamer.models.system import (
     CacheTopic,
@@ -50,7 +57,11 @@ metadata = Base.metadata
 
 __all__ = [
     "STAFF_ROLES",
+    "AnalyticsDaily",
+    "AnalyticsDailySource",
     "AnalyticsEvent",
+    "AnalyticsSalt",
+    "AnalyticsVisit",
     "AuditLog",
     "AvailabilityException",
     "AvailabilitySettings",

@@ -143,6 +143,7 @@ class LeadActivity(Base):
     __table_args__ = (
         Index("idx_lead_activities_lead_id", "lead_id", text("created_at DESC")),
         Index("idx_lead_activities_user_id", "user_id"),
+        Index("idx_lead_activities_type_time", "activity_type", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

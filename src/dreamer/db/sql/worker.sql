@@ -4,9 +4,9 @@
 --
 -- It renders and sends mail: it reads what mails are about (accounts, bookings, services, leads,
 -- subscriptions; never a secret column) and writes only the digests of the tokens it mints
--- and the outbox's delivery state. Maintenance (partitions, expired sessions, lead scores,
--- reminders) goes through the owner's functions it may execute. Its job queue is procrastinate's
--- schema.
+-- and the outbox's delivery state. Maintenance (partitions, analytics retention, expired
+-- sessions, lead scores, reminders) goes through the owner's functions it may execute. Its job
+-- queue is procrastinate's schema.
 
 GRANT USAGE ON SCHEMA public TO dreamer_worker;
 
@@ -23,6 +23,7 @@ GRANT EXECUTE ON FUNCTION
     recompute_lead_scores(),
     auth_purge_expired(timestamp with time zone),
     chat_purge_anonymous(timestamp with time zone),
+    analytics_retain(integer),
     claim_due_reminders(timestamp with time zone),
     enqueue_mail(text,uuid,uuid)
 TO dreamer_worker;
