@@ -106,8 +106,7 @@ async def test_app_role_cannot_select_any_secret_column(owner_conn: asyncpg.Conn
     secrets = [
         (c["table_name"], c["column_name"])
         for c in columns
-        if SECRET_COLUMN.search(c["column_name"])
-        and c["column_name"] not in NOT_SECRET
+        if SECRET_COLUMN.search(c["column_name"]) and c["column_name"] not in NOT_SECRET
     ]
     assert ("users", "password_hash") in secrets and ("user_sessions", "session_token") in secrets
     readable = [

@@ -347,7 +347,7 @@ async def test_anyone_may_insert_public_submissions(
     assert not await _try(tx, "insert into analytics_events (event_type) values ('page_view')")
     assert await _try(
         tx,
-        "select analytics_ingest('[{\"event_type\": \"page_view\", \"path\": \"/\"}]',"
+        'select analytics_ingest(\'[{"event_type": "page_view", "path": "/"}]\','
         " 'visitor', '203.0.113.0/24', 'Firefox', 'Linux', 'desktop')",
     )
 

@@ -162,8 +162,8 @@ _VISITS_AND_FORMS = text(
     """
     select (select coalesce(sum(s.visits), 0) from analytics_daily_sources s
             where s.day between :start and :to)::bigint as visits,
-           (select count(*) from lead_activities a
-            where a.activity_type = 'inquiry'
+           (select count(*) from lead_activities a join leads l on l.id = a.lead_id
+            where a.activity_type = 'inquiry' and l.source = 'website'
               and a.created_at >= cast(:start as date)
               and a.created_at < cast(:to as date) + 1)::bigint as forms
     """
@@ -185,7 +185,7 @@ _LEAD_STAGES = text(
            ))::bigint as booked,
            count(*) filter (where l.status = 'converted')::bigint as converted
     from leads l where l.created_at >= :since and l.created_at < :until
-    group by 1 order by 1
+    group by 1 order by leads desc, source
     """
 )
 
