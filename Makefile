@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.staff --scales $(BENCH_SCALES)
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.analytics
 
 # Re-resolve the locks from the ranges in pyproject.toml (after changing a dependency).
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
