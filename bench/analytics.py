@@ -5,10 +5,10 @@ receives ``--batches`` requests of 500 events each from ``--clients`` concurrent
 (each a visitor of its own, as real browsers are); the answer (202) comes once the events and
 their daily roll-ups are written. The baseline of the same run: the rows those requests
 stored, read back and written again with ``COPY`` (the owner, the same table, its indexes and
-partitions; forced RLS lifted for that transaction, as COPY needs) — the fastest way
+partitions; forced RLS lifted for that transaction, as COPY needs), the fastest way
 PostgreSQL takes rows, with none of the API's work (validation, hashing, roll-ups, HTTP).
-The two alternate for ``--rounds`` rounds and the best of each counts. Target: API rows/s ≥ 0.3 x COPY rows/s. Prints the figures and writes JSON to
-``bench/results/``.
+The two alternate for ``--rounds`` rounds and the best of each counts. Target: API rows/s
+at least 0.3 x COPY rows/s. Prints the figures and writes JSON to ``bench/results/``.
 
 Usage: ``python -m bench.analytics [--batches 200] [--clients 4] [--rounds 3]``.
 """
