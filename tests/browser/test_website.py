@@ -2,7 +2,7 @@
 Playwright; no browser download): its auth fetch code and its contact form's axios post, from an
 origin of their own (so CORS and the legacy `/api/*` → 308 → `/api/v1/*` redirect are real),
 then a mailed verification link opened and its button pressed, and `/docs` with every other
-host unreachable. (The Web Vitals post joins when the analytics endpoint lands.)"""
+host unreachable, and its Web Vitals post."""
 
 from __future__ import annotations
 
@@ -149,6 +149,24 @@ async def test_the_website_signs_up_logs_in_and_sends_the_contact_form(
         "select count(*) from lead_activities where lead_id = $1", lead["id"]
     )
     assert failures == []
+
+    # its reportWebVitals post, cross-origin, through the legacy path and its 308
+    status = await page.evaluate(
+        """async (api) => (await fetch(api + '/api/analytics/web-vitals', {
+            method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({metric: 'LCP', value: 1234.5, score: 'good',
+                                  url: location.href, timestamp: Date.now(),
+                                  userAgent: navigator.userAgent}),
+        })).status""",
+        api,
+    )
+    assert status == 202
+    vital = await owner_conn.fetchrow(
+        "select properties, browser from analytics_events where event_type = 'web_vital'"
+    )
+    # stored as a class, not the agent: a headless browser counts as automation
+    assert vital is not None and vital["browser"] == "Bot", vital
 
     # the verification mail's link: the page, then the button
     link = await _wait_for_mail(mail, "ada@example.com", "/verify-email")
