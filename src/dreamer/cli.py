@@ -1,16 +1,20 @@
-"""``dreamer``: serve, db, migrate, seed."""
+"""``dreamer``: serve, db, migrate, seed, export-user, erase-user."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
+import asyncpg
 import typer
 from pydantic import ValidationError
 
@@ -19,7 +23,7 @@ from dreamer.db import migrate as migrations
 from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
 from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
 from dreamer.db.supervisor import Supervisor, Watched
-from dreamer.db.urls import redact
+from dreamer.db.urls import plain_url, redact
 from dreamer.models import STAFF_ROLES
 
 log = logging.getLogger("dreamer.cli")
@@ -249,6 +253,93 @@ def create_admin(
     finally:
         target.close()
     typer.echo(outcome)
+
+
+async def _person(conn: asyncpg.Connection, email: str) -> uuid.UUID:
+    found = await conn.fetchval("select id from users where lower(email) = lower(btrim($1))", email)
+    if found is None:
+        raise ValueError(f"no account with the address {email}")
+    return uuid.UUID(str(found))
+
+
+async def _export_user(owner_url: str, email: str) -> str:
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        document = await conn.fetchval("select gdpr_export($1)::text", await _person(conn, email))
+    finally:
+        await conn.close()
+    return json.dumps(json.loads(document), indent=2, ensure_ascii=False)
+
+
+async def _erase_user(owner_url: str, email: str, dry_run: bool) -> dict[str, Any]:
+    conn = await asyncpg.connect(plain_url(owner_url))
+    try:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            report = json.loads(
+                await conn.fetchval("select gdpr_erase($1)::text", await _person(conn, email))
+            )
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if dry_run:
+            await transaction.rollback()
+        else:
+            await transaction.commit()
+    finally:
+        await conn.close()
+    return dict(report)
+
+
+@app.command("export-user")
+def export_user(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address")],
+    output: Annotated[
+        Path | None, typer.Option(help="Write the document here (default: standard output)")
+    ] = None,
+) -> None:
+    """Everything held about a person, as the JSON document GET /users/me/export gives."""
+    target = resolve(get_settings())
+    try:
+        _migrate(target)
+        document = asyncio.run(_export_user(_owner_url(target), email))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        target.close()
+    if output is None:
+        typer.echo(document)
+    else:
+        output.write_text(document + "\n")
+        output.chmod(0o600)
+        typer.echo(f"written to {output}")
+
+
+@app.command("erase-user")
+def erase_user(
+    email: Annotated[str, typer.Argument(help="The account's e-mail address")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report per table what would happen; change nothing")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Erase a person (GDPR art. 17) as DELETE /users/me does, recorded as asked by the CLI."""
+    if not dry_run and not yes:
+        typer.confirm(f"Erase {email} and everything about them for good?", abort=True)
+    target = resolve(get_settings())
+    try:
+        _migrate(target)
+        report = asyncio.run(_erase_user(_owner_url(target), email, dry_run))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        target.close()
+    done = "would erase" if dry_run else "erased"
+    typer.echo(f"{done} {email} (pseudonym {report['pseudonym']}):")
+    for key, n in sorted(report["counts"].items()):
+        table, _, action = key.partition(".")
+        typer.echo(f"  {table:28} {action:15} {n}")
 
 
 @app.command()

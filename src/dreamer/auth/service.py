@@ -251,6 +251,12 @@ async def confirm_password_reset(
     await audit.record_event(session, "auth.password_reset", user_id)
 
 
+async def confirm_own_password(session: AsyncSession, env: AuthEnv, password: str) -> None:
+    """403 unless ``password`` is the signed-in caller's (``session`` as dreamer_auth)."""
+    if not await env.verify(await repository.own_password_hash(session), password):
+        raise Forbidden("The password is not correct")
+
+
 async def change_password(
     session: AsyncSession, env: AuthEnv, ctx: RequestContext, current: str, new: str
 ) -> None:

@@ -62,6 +62,7 @@ SQL_FILES = (
     "content",
     "chat",
     "analytics",
+    "gdpr",
     "worker",
 )
 

@@ -47,6 +47,7 @@ from dreamer.models.logs import (
 from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
 from dreamer.models.system import (
     CacheTopic,
+    GdprErasure,
     MailOutbox,
     MailStatus,
     RateLimit,
@@ -80,6 +81,7 @@ __all__ = [
     "ContentRevision",
     "ContentStatus",
     "ContentView",
+    "GdprErasure",
     "Lead",
     "LeadActivity",
     "LeadContactRollup",

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamer.models.base import Base, created_at, jsonb_object, pg_enum, updated_at, uuid_pk
@@ -77,3 +77,22 @@ class MailOutbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class GdprErasure(Base):
+    """That an erasure happened (who asked, when, rows per table), with no personal data."""
+
+    __tablename__ = "gdpr_erasures"
+    __table_args__ = (
+        Index("idx_gdpr_erasures_staff_id", "staff_id"),
+        Index("idx_gdpr_erasures_erased_at", text("erased_at DESC")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    pseudonym: Mapped[uuid.UUID] = mapped_column(unique=True, nullable=False)
+    requested_by: Mapped[str] = mapped_column(Text, nullable=False)
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    counts: Mapped[dict[str, Any]] = jsonb_object()
+    erased_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )

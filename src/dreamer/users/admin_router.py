@@ -13,7 +13,8 @@ from dreamer.core.responses import Envelope, JSONResponse, ok
 from dreamer.deps import DbSession, Staff
 from dreamer.models import UserRole, UserStatus
 from dreamer.users import service
-from dreamer.users.schemas import AdminUserPatch
+from dreamer.users.router import EXPORT_DOC, export_response
+from dreamer.users.schemas import AdminUserPatch, ErasureOut
 
 router = APIRouter(prefix="/admin/users", tags=["admin: users"])
 
@@ -53,3 +54,23 @@ async def patch_user(
         db, ctx, user_id, status=body.status, role=body.role, accepts_leads=body.accepts_leads
     )
     return ok(UserOut.model_validate(user).model_dump(mode="json"))
+
+
+@router.get("/{user_id}/export", responses=EXPORT_DOC)
+async def export_user_data(user_id: uuid.UUID, db: DbSession, ctx: Staff) -> JSONResponse:
+    """A person's data export (as `GET /users/me/export` gives them): staff for accounts
+    that are not staff, a super_admin for any."""
+    return export_response(await service.export(db, user_id), user_id)
+
+
+@router.delete("/{user_id}", response_model=Envelope[ErasureOut])
+async def erase_user(
+    user_id: uuid.UUID,
+    db: DbSession,
+    ctx: Staff,
+    dry_run: Annotated[bool, Query(alias="dryRun")] = False,
+) -> JSONResponse:
+    """Erase an account (as `DELETE /users/me` does; recorded as asked by staff):
+    `?dryRun=true` reports per table what would happen and changes nothing."""
+    report = await service.erase_account(db, user_id, dry_run=dry_run)
+    return ok(ErasureOut.model_validate(report).model_dump(mode="json"))

@@ -99,3 +99,31 @@ async def create_client(
         )
     )
     return user_id
+
+
+async def export(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """Every personal datum about the account (``gdpr_export``, db/sql/gdpr.sql)."""
+    document = await session.scalar(select(func.gdpr_export(user_id)))
+    assert isinstance(document, dict)
+    return document
+
+
+async def erase(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """Erase the account (``gdpr_erase``): the pseudonym and the rows touched per table."""
+    report = await session.scalar(select(func.gdpr_erase(user_id)))
+    assert isinstance(report, dict)
+    return report
+
+
+async def other_super_admin(session: AsyncSession, user_id: uuid.UUID) -> bool:
+    """Whether an active super_admin other than ``user_id`` exists."""
+    found = await session.scalar(
+        select(User.id)
+        .where(
+            User.role == UserRole.SUPER_ADMIN,
+            User.status == UserStatus.ACTIVE,
+            User.id != user_id,
+        )
+        .limit(1)
+    )
+    return found is not None

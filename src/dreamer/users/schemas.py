@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from dreamer.auth.schemas import Name, Optional200, Phone
-from dreamer.core.responses import InputModel
+from dreamer.core.responses import ApiModel, InputModel
 from dreamer.models import UserRole, UserStatus
 
 
@@ -28,3 +28,15 @@ class AdminUserPatch(InputModel):
     accepts_leads: bool | None = Field(
         default=None, description="staff only: receives new leads in the round robin"
     )
+
+
+class EraseIn(InputModel):
+    password: str = Field(min_length=1, max_length=1024, description="The current password")
+    dry_run: bool = Field(default=False, description="Report what would be erased, change nothing")
+
+
+class ErasureOut(ApiModel):
+    pseudonym: str = Field(description="The id the person's audit entries now carry")
+    requested_by: str = Field(description="self, staff or cli")
+    counts: dict[str, int] = Field(description="Rows per `table.action` (deleted, pseudonymised)")
+    dry_run: bool

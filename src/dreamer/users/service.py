@@ -147,3 +147,52 @@ async def client_for(
     if user is not None:
         await promote_to_client(session, user)
     return user_id
+
+
+# -- GDPR -----------------------------------------------------------------------------------
+
+
+async def export(session: AsyncSession, user_id: uuid.UUID) -> dict[str, Any]:
+    """The person's data as one document (format ``dreamer-export/1``, see the README): the
+    caller's own, or (staff) any account's they may manage."""
+    await get_user(session, user_id)  # 404 when the caller cannot see the account
+    return await repository.export(session, user_id)
+
+
+async def erase_account(
+    session: AsyncSession, user_id: uuid.UUID, *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Staff erase an account they may manage (404 if they cannot see it; 409 for the last
+    super_admin)."""
+    target = await get_user(session, user_id)
+    if target.role == UserRole.SUPER_ADMIN and not await repository.other_super_admin(
+        session, user_id
+    ):
+        raise Conflict("The last super_admin cannot be erased; appoint another one first")
+    return await _erase(session, user_id, dry_run)
+
+
+async def _erase(session: AsyncSession, user_id: uuid.UUID, dry_run: bool) -> dict[str, Any]:
+    """Erase the account (``gdpr_erase``); a dry run does it all in a savepoint it rolls back,
+    so the figures are exactly what the erasure would touch and nothing changes."""
+    savepoint = await session.begin_nested()
+    try:
+        report = await repository.erase(session, user_id)
+    except BaseException:
+        await savepoint.rollback()
+        raise
+    if dry_run:
+        await savepoint.rollback()
+    else:
+        await savepoint.commit()
+    return {**report, "dryRun": dry_run}
+
+
+async def erase_own_account(
+    session: AsyncSession, env: auth.AuthEnv, ctx: RequestContext, password: str, dry_run: bool
+) -> dict[str, Any]:
+    """The caller erases their own account, confirming with their password (``session`` as
+    dreamer_auth, which alone reads password hashes)."""
+    assert ctx.user_id is not None
+    await auth.confirm_own_password(session, env, password)
+    return await _erase(session, ctx.user_id, dry_run)
