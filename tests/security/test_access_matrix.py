@@ -142,6 +142,13 @@ async def _admin_get(world: World, actor: str, whose: str) -> Request:
     return "GET", f"/api/v1/admin/users/{_target(world, actor, whose).id}", None
 
 
+def user_call(method: str, suffix: str) -> Build:
+    async def build(world: World, actor: str, whose: str) -> Request:
+        return method, f"/api/v1/admin/users/{_target(world, actor, whose).id}{suffix}", None
+
+    return build
+
+
 async def _admin_patch(world: World, actor: str, whose: str) -> Request:
     return "PATCH", f"/api/v1/admin/users/{_target(world, actor, whose).id}", {"status": "inactive"}
 
@@ -721,6 +728,22 @@ MATRIX |= {
     ("POST", "/api/v1/elevenlabs/text-to-speech"): (
         plain("POST", "/api/v1/elevenlabs/text-to-speech", {"text": "Hi", "voiceId": "v1"}),
         everyone(503),
+    ),
+}
+# GDPR: one's own export and erasure (the password confirms it); staff for other accounts.
+MATRIX |= {
+    ("GET", "/api/v1/users/me/export"): (plain("GET", "/api/v1/users/me/export"), signed_in(200)),
+    ("DELETE", "/api/v1/users/me"): (
+        plain("DELETE", "/api/v1/users/me", {"password": PASSWORD, "dryRun": True}),
+        signed_in(200),
+    ),
+    ("GET", "/api/v1/admin/users/{user_id}/export"): (
+        user_call("GET", "/export"),
+        staff(200),
+    ),
+    ("DELETE", "/api/v1/admin/users/{user_id}"): (
+        user_call("DELETE", "?dryRun=true"),
+        staff(200),
     ),
 }
 # Analytics: anyone sends events (per-IP limit); only staff read the reports.

@@ -24,6 +24,7 @@ NOT_ROW_AUDITED = {
     "analytics_daily_sources": "roll-up counters, rewritten by every analytics batch",
     "analytics_visits": "today's visitor hashes (counting each visitor once a day)",
     "analytics_salts": "one random salt a day, deleted after it",
+    "gdpr_erasures": "itself the record of an erasure, written once by gdpr_erase()",
     "mail_outbox": "delivery log of changes that are themselves audited",
     "newsletter_suppressions": "hashes only, written with the audited unsubscribe",
     "schema_definitions": "checksums of db/sql/, written by migrations",

@@ -43,6 +43,7 @@ def downgrade() -> None:
         DROP FUNCTION IF EXISTS gdpr_export(uuid);
         DROP FUNCTION IF EXISTS gdpr_erase(uuid);
         DROP FUNCTION IF EXISTS gdpr_scrub(jsonb, text[]);
+        DROP FUNCTION IF EXISTS gdpr_may_act_on(uuid, user_role);
         DROP TABLE IF EXISTS gdpr_erasures;
         """
     )
