@@ -89,7 +89,7 @@ async def _use_everything(
     assert (await them.post("/api/v1/analytics/events", json=events, headers=h)).status_code == 202
     service = await owner.fetchval(
         "insert into services (name, slug, pricing) values ('Audit', 'audit',"
-        " '{\"type\": \"fixed\", \"amount\": 500, \"currency\": \"USD\"}') returning id"
+        ' \'{"type": "fixed", "amount": 500, "currency": "USD"}\') returning id'
     )
     for status, days in (("completed", -20), ("confirmed", 20)):
         await owner.execute(
@@ -203,9 +203,7 @@ async def test_the_export_holds_every_table_and_the_erasure_leaves_nothing(
     # the sessions are gone: the token and the password no longer work
     gone = await world.them.get("/api/v1/users/profile", headers=world.person.auth)
     assert gone.status_code == 401
-    login = await world.them.post(
-        "/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}
-    )
+    login = await world.them.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
     assert login.status_code == 401
 
 

@@ -21,11 +21,13 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamer.analytics import repository
-from dreamer.analytics.agents import classify
+from dreamer.analytics.agents import Agent, classify
 from dreamer.analytics.schemas import CUSTOM, EVENT_TYPES, EventIn, WebVitalIn
 from dreamer.core.errors import ValidationFailed
 from dreamer.core.timebounds import midnight, report_days
 from dreamer.db.session import RequestContext
+
+__all__ = ["Agent", "classify"]  # re-exported for the legacy import
 
 UTM = ("utm_source", "utm_medium", "utm_campaign")
 MAX_FUNNEL_STEPS = 8
@@ -55,7 +57,7 @@ def _text(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-def _page(url: str | None) -> tuple[str | None, str | None, dict[str, str | None]]:
+def page_parts(url: str | None) -> tuple[str | None, str | None, dict[str, str | None]]:
     """(URL without query but utm tags, path, utm tags) of a page URL or path."""
     tags: dict[str, str | None] = dict.fromkeys(UTM)
     if not url:
@@ -93,7 +95,7 @@ def _referrer(url: str | None, page_host: str | None) -> str | None:
 
 
 def _row(event: EventIn) -> dict[str, Any]:
-    page_url, path, tags = _page(event.page_url)
+    page_url, path, tags = page_parts(event.page_url)
     host = urlsplit(page_url).hostname if page_url else None
     return {
         "event_type": event.event_type,
