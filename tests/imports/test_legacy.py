@@ -139,7 +139,7 @@ async def legacy(cluster: Cluster) -> AsyncIterator[str]:
         )
         service = await conn.fetchval(
             "insert into services (name, slug, pricing) values ('Legacy audit', 'legacy-audit',"
-            " '{\"type\": \"fixed\", \"amount\": 900, \"currency\": \"USD\"}') returning id"
+            ' \'{"type": "fixed", "amount": 900, "currency": "USD"}\') returning id'
         )
         for minutes in (0, 30):  # the second overlaps the first: our calendar refuses it
             await conn.execute(
@@ -187,7 +187,7 @@ async def legacy(cluster: Cluster) -> AsyncIterator[str]:
         await conn.execute(
             "insert into audit_logs (user_id, action, entity_type, entity_id, new_values)"
             " values ($1, 'update', 'users', $1,"
-            " '{\"password_reset_token\": \"plain-reset-token\", \"first_name\": \"Ada\"}')",
+            ' \'{"password_reset_token": "plain-reset-token", "first_name": "Ada"}\')',
             ADA,
         )
     finally:
@@ -216,10 +216,25 @@ def _import(db: ClonedDatabase, home: Path, source: str, *extra: str) -> str:
     return done.stdout
 
 
+async def _hash(owner: asyncpg.Connection) -> str:
+    value: str = await owner.fetchval("select password_hash from users where id = $1", ADA)
+    return value
+
+
 async def _snapshot(owner: asyncpg.Connection) -> dict[str, int]:
-    tables = ("users", "services", "service_bookings", "leads", "lead_activities",
-              "testimonials", "chat_conversations", "chat_messages",
-              "newsletter_subscriptions", "analytics_events", "audit_logs")
+    tables = (
+        "users",
+        "services",
+        "service_bookings",
+        "leads",
+        "lead_activities",
+        "testimonials",
+        "chat_conversations",
+        "chat_messages",
+        "newsletter_subscriptions",
+        "analytics_events",
+        "audit_logs",
+    )
     return {t: await owner.fetchval(f"select count(*) from {t}") for t in tables}
 
 
@@ -262,24 +277,23 @@ async def test_import_keeps_ids_and_passwords_and_a_second_run_changes_nothing(
     assert await owner_conn.fetchval("select sum(events) from analytics_daily") == 1
     dump = await owner_conn.fetchval("select string_agg(a::text, ' ') from audit_logs a")
     assert "plain-reset-token" not in dump
-    assert await owner_conn.fetchval(
-        "select count(*) from chat_messages m join chat_conversations c"
-        " on c.id = m.conversation_id where c.user_id = $1",
-        ADA,
-    ) == 2
+    assert (
+        await owner_conn.fetchval(
+            "select count(*) from chat_messages m join chat_conversations c"
+            " on c.id = m.conversation_id where c.user_id = $1",
+            ADA,
+        )
+        == 2
+    )
 
     # Ada signs in with her old password; the hash becomes Argon2id
     login = await client.post(
         "/api/v1/auth/login", json={"email": "ada@engines.example", "password": OLD_PASSWORD}
     )
     assert login.status_code == 200, login.text
-    assert (await owner_conn.fetchval("select password_hash from users where id = $1", ADA)).startswith(
-        "$argon2id$"
-    )
+    assert (await _hash(owner_conn)).startswith("$argon2id$")
 
     after = await _snapshot(owner_conn)
     again = _import(fresh_db, tmp_path, legacy)
     assert await _snapshot(owner_conn) == after, again
-    assert (await owner_conn.fetchval("select password_hash from users where id = $1", ADA)).startswith(
-        "$argon2id$"
-    )
+    assert (await _hash(owner_conn)).startswith("$argon2id$")
