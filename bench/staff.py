@@ -6,7 +6,9 @@ again), ``dreamer serve`` runs on it with 2 workers, and a staff member signed i
 the API asks each question ``--requests`` times, one after the other, with parameters drawn
 from the data (leads, last names, days with bookings): the lead list with filters and keyset
 pages, full-text lead search, lead statistics, the audit trail of one lead, the bookings of
-one day. What must hold is that the cost grows with the page asked for, not with the table.
+one day, and the analytics reports (traffic, pages, sources, dashboard: daily roll-ups; the
+lead funnel). What must hold is that the cost grows with the page asked for, not with the
+table.
 
 Usage: ``python -m bench.staff [--scales 1,10] [--requests 200] [--fresh]``.
 """
@@ -103,7 +105,15 @@ def _scenarios(samples: dict[str, Any], rng: random.Random) -> dict[str, Callabl
             "to": (day + timedelta(days=1)).isoformat(),
         }
 
+    def analytics(path: str) -> Callable[[], tuple[str, dict[str, Any]]]:
+        return lambda: (f"/api/v1/admin/analytics/{path}", {})
+
     return {
+        "analytics traffic (30 days)": analytics("traffic"),
+        "analytics top pages": analytics("pages"),
+        "analytics sources": analytics("sources"),
+        "analytics dashboard": analytics("dashboard"),
+        "lead funnel (30 days)": analytics("lead-funnel"),
         "lead list (filters)": lead_list,
         "lead list, 5 keyset pages": lead_list,
         "lead search": lead_search,

@@ -1,6 +1,7 @@
 """``dreamer bench generate``: a realistic, reproducible data set at a chosen scale.
 
-Scale 1 is about 10k users, 100k leads with 500k activities, 20k bookings and 1M audit rows;
+Scale 1 is about 10k users, 100k leads with 500k activities, 20k bookings, 1M audit rows and
+1M analytics events of the last 30 days (with their daily roll-ups);
 scale N is N times that (fractions make small sets for tests). Everything loads through COPY
 (asyncpg's binary protocol) as the owner role into the real schema, with its RLS policies,
 triggers, constraints and partitions in place: the audit trail, the lead scores and the
@@ -34,6 +35,26 @@ from dreamer.db.urls import plain_url
 # what scale 1 holds
 BASE = {"users": 10_000, "leads": 100_000, "activities": 500_000, "bookings": 20_000}
 AUDIT_ROWS = 1_000_000
+EVENTS = 1_000_000  # analytics events of the last 30 days at scale 1
+PATHS = ["/", "/services", "/about", "/contact", "/case-studies", "/faq", "/blog"] + [
+    f"/blog/post-{i}" for i in range(40)
+] + [f"/services/offer-{i}" for i in range(8)]
+KINDS = (
+    ("page_view", 0.62),
+    ("cta_click", 0.1),
+    ("scroll_depth", 0.12),
+    ("web_vital", 0.12),
+    ("contact_submit", 0.01),
+    ("booking_start", 0.02),
+    ("newsletter_signup", 0.01),
+)
+VISIT_SOURCES = (
+    (None, None, 0.45),
+    ("google.com", None, 0.3),
+    ("linkedin.com", "linkedin", 0.1),
+    ("news.ycombinator.com", None, 0.05),
+    (None, "newsletter", 0.1),
+)
 CHUNK = 10_000
 # every generated account has this password (login benchmarks sign in as any of them)
 PASSWORD = "bench-password-1"  # noqa: S105 (a published test password, never a real one)
@@ -268,13 +289,16 @@ class Plan:
     activities: int
     bookings: int
     audit: int
+    events: int
 
     @classmethod
     def at(cls, scale: float) -> Plan:
         if scale <= 0:
             raise ValueError("the scale must be positive")
         n = {k: max(1, round(v * scale)) for k, v in BASE.items()}
-        return cls(scale=scale, audit=round(AUDIT_ROWS * scale), **n)
+        return cls(
+            scale=scale, audit=round(AUDIT_ROWS * scale), events=round(EVENTS * scale), **n
+        )
 
 
 @dataclass
@@ -646,6 +670,91 @@ class Generator:
             )
 
 
+    EVENTS = (
+        "id",
+        "created_at",
+        "user_id",
+        "session_id",
+        "visitor_hash",
+        "event_type",
+        "page_url",
+        "path",
+        "referrer",
+        "utm_source",
+        "properties",
+        "ip_address",
+        "browser",
+        "os",
+        "device",
+    )
+
+    def event_rows(self, count: int) -> Iterator[tuple[Any, ...]]:
+        """Visits of the last 30 days: a visitor (hashed for the day), a source, a few events
+        on Zipf-distributed paths; a tenth of them signed in."""
+        rng, now = self.rng, self.now
+        month = now - dt.timedelta(days=30)
+        path_weights = [1 / (rank + 1) for rank in range(len(PATHS))]
+        kinds = [k for k, _ in KINDS]
+        kind_weights = [w for _, w in KINDS]
+        sources = [(r, u) for r, u, _ in VISIT_SOURCES]
+        source_weights = [w for _, _, w in VISIT_SOURCES]
+        made = 0
+        while made < count:
+            at = _moment(rng, month, now, growth=1.0)
+            visitor = f"{rng.getrandbits(128):032x}"
+            referrer, utm = rng.choices(sources, source_weights)[0]
+            person = rng.choice(self.users).id if rng.random() < 0.1 else None
+            browser, system, device = rng.choice(
+                (("Chrome", "Windows", "desktop"), ("Safari", "iOS", "mobile"),
+                 ("Firefox", "Linux", "desktop"), ("Chrome", "Android", "mobile"))
+            )
+            network = f"198.51.{rng.randrange(0, 255)}.0/24"
+            for i in range(min(rng.heavy(5, cap=40), count - made)):
+                kind = "page_view" if i == 0 else rng.choices(kinds, kind_weights)[0]
+                path = rng.choices(PATHS, path_weights)[0]
+                yield (
+                    rng.uuid(),
+                    min(at + dt.timedelta(seconds=20 * i), now),
+                    person,
+                    visitor,
+                    visitor,
+                    kind,
+                    f"https://dreamer.example{path}",
+                    path,
+                    referrer if i == 0 else None,
+                    utm if i == 0 else None,
+                    "{}",
+                    network,
+                    browser,
+                    system,
+                    device,
+                )
+                made += 1
+
+
+# The roll-ups analytics_ingest() keeps, computed once over the generated events.
+ROLL_UPS = (
+    """
+    INSERT INTO analytics_daily (day, event_type, path, events)
+    SELECT (created_at AT TIME ZONE 'UTC')::date, event_type, coalesce(path, ''), count(*)
+    FROM analytics_events GROUP BY 1, 2, 3
+    ON CONFLICT (day, event_type, path) DO UPDATE SET events = EXCLUDED.events
+    """,
+    """
+    INSERT INTO analytics_daily_sources (day, referrer, utm_source, utm_medium, utm_campaign,
+                                         visits)
+    SELECT day, coalesce(referrer, ''), coalesce(utm_source, ''), '', '', count(*)
+    FROM (SELECT DISTINCT ON (1, visitor_hash) (created_at AT TIME ZONE 'UTC')::date AS day,
+                 referrer, utm_source
+          FROM analytics_events WHERE event_type = 'page_view' AND visitor_hash IS NOT NULL
+          ORDER BY 1, visitor_hash, created_at) first_views
+    GROUP BY 1, 2, 3
+    ON CONFLICT (day, referrer, utm_source, utm_medium, utm_campaign)
+        DO UPDATE SET visits = EXCLUDED.visits
+    """,
+)
+
+
 async def _copy(
     conn: asyncpg.Connection,
     table: str,
@@ -740,7 +849,22 @@ async def generate(
             conn, "audit_logs", gen.AUDIT, gen.login_events(logins), logins, progress
         )
         report.rows["audit_logs"] = written + added
-        for table in ("users", "leads", "lead_activities", "service_bookings", "audit_logs"):
+        await conn.execute("SELECT ensure_monthly_partitions('analytics_events'::regclass)")
+        report.rows["analytics_events"] = await _copy(
+            conn, "analytics_events", gen.EVENTS, gen.event_rows(plan.events), plan.events, progress
+        )
+        for statement in ROLL_UPS:
+            await conn.execute(statement)
+        for table in (
+            "users",
+            "leads",
+            "lead_activities",
+            "service_bookings",
+            "audit_logs",
+            "analytics_events",
+            "analytics_daily",
+            "analytics_daily_sources",
+        ):
             await conn.execute(f"ANALYZE {table}")
     finally:
         await conn.close()
