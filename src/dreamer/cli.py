@@ -511,7 +511,8 @@ def db_psql(
 @bench_app.command("generate")
 def bench_generate(
     scale: Annotated[
-        float, typer.Option(help="1 ≈ 10k users, 100k leads, 500k activities, 20k bookings, 1M events",)
+        float,
+        typer.Option(help="1 ≈ 10k users, 100k leads, 500k activities, 20k bookings, 1M events"),
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same rows")] = 1,
     as_of: Annotated[
