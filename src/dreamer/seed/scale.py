@@ -36,9 +36,11 @@ from dreamer.db.urls import plain_url
 BASE = {"users": 10_000, "leads": 100_000, "activities": 500_000, "bookings": 20_000}
 AUDIT_ROWS = 1_000_000
 EVENTS = 1_000_000  # analytics events of the last 30 days at scale 1
-PATHS = ["/", "/services", "/about", "/contact", "/case-studies", "/faq", "/blog"] + [
-    f"/blog/post-{i}" for i in range(40)
-] + [f"/services/offer-{i}" for i in range(8)]
+PATHS = (
+    ["/", "/services", "/about", "/contact", "/case-studies", "/faq", "/blog"]
+    + [f"/blog/post-{i}" for i in range(40)]
+    + [f"/services/offer-{i}" for i in range(8)]
+)
 KINDS = (
     ("page_view", 0.62),
     ("cta_click", 0.1),
@@ -296,9 +298,7 @@ class Plan:
         if scale <= 0:
             raise ValueError("the scale must be positive")
         n = {k: max(1, round(v * scale)) for k, v in BASE.items()}
-        return cls(
-            scale=scale, audit=round(AUDIT_ROWS * scale), events=round(EVENTS * scale), **n
-        )
+        return cls(scale=scale, audit=round(AUDIT_ROWS * scale), events=round(EVENTS * scale), **n)
 
 
 @dataclass
@@ -669,7 +669,6 @@ class Generator:
                 _json({"generated": True, "db_user": "dreamer_auth"}),
             )
 
-
     EVENTS = (
         "id",
         "created_at",
@@ -705,8 +704,12 @@ class Generator:
             referrer, utm = rng.choices(sources, source_weights)[0]
             person = rng.choice(self.users).id if rng.random() < 0.1 else None
             browser, system, device = rng.choice(
-                (("Chrome", "Windows", "desktop"), ("Safari", "iOS", "mobile"),
-                 ("Firefox", "Linux", "desktop"), ("Chrome", "Android", "mobile"))
+                (
+                    ("Chrome", "Windows", "desktop"),
+                    ("Safari", "iOS", "mobile"),
+                    ("Firefox", "Linux", "desktop"),
+                    ("Chrome", "Android", "mobile"),
+                )
             )
             network = f"198.51.{rng.randrange(0, 255)}.0/24"
             for i in range(min(rng.heavy(5, cap=40), count - made)):
