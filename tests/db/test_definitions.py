@@ -187,5 +187,5 @@ def test_sql_files_define_no_function_twice() -> None:
         if line.startswith("CREATE OR REPLACE FUNCTION")
     ]
     assert len(defined) == len(set(defined))
-    assert len(defined) == 71
+    assert len(defined) == 72
     assert all("CREATE FUNCTION" not in line for line in texts.splitlines())

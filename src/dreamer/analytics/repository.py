@@ -176,17 +176,7 @@ async def visits_and_forms(session: AsyncSession, start: dt.date, to: dt.date) -
 
 
 _LEAD_STAGES = text(
-    """
-    select l.source::text as source, count(*)::bigint as leads,
-           count(*) filter (where exists (
-               select 1 from service_bookings b
-               where b.user_id = coalesce(l.user_id, (
-                   select u.id from users u where lower(u.email) = l.email_normalized))
-           ))::bigint as booked,
-           count(*) filter (where l.status = 'converted')::bigint as converted
-    from leads l where l.created_at >= :since and l.created_at < :until
-    group by 1 order by leads desc, source
-    """
+    "select source, leads, booked, converted from analytics_lead_stages(:since, :until)"
 )
 
 

@@ -114,6 +114,32 @@ BEGIN
     RETURN dropped;
 END $$;
 
+-- The lead funnel (staff): per lead source, the leads created in [p_since, p_until), those
+-- whose person booked a consultation (their account, or the account with their address),
+-- and those converted. It runs as the owner because the policies of leads, users and
+-- bookings, evaluated per row for thousands of leads, cost far more than the query; it
+-- checks the caller itself and returns counts only.
+CREATE OR REPLACE FUNCTION analytics_lead_stages(p_since timestamptz, p_until timestamptz)
+RETURNS TABLE (source text, leads bigint, booked bigint, converted bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF NOT app_is_staff() THEN
+        RAISE EXCEPTION 'the lead funnel is for staff' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN QUERY
+    SELECT l.source::text, count(*)::bigint,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM service_bookings b
+               WHERE b.user_id = coalesce(l.user_id, (
+                   SELECT u.id FROM users u WHERE lower(u.email) = l.email_normalized))
+           ))::bigint,
+           count(*) FILTER (WHERE l.status = 'converted')::bigint
+    FROM leads l WHERE l.created_at >= p_since AND l.created_at < p_until
+    GROUP BY 1 ORDER BY 2 DESC, 1;
+END $$;
+
+GRANT EXECUTE ON FUNCTION analytics_lead_stages(timestamptz, timestamptz) TO dreamer_app;
+
 -- analytics_events: written only through analytics_ingest(); staff read them
 ALTER TABLE analytics_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE analytics_events FORCE ROW LEVEL SECURITY;

@@ -91,6 +91,7 @@ def downgrade() -> None:
         """
         DROP FUNCTION IF EXISTS analytics_ingest(jsonb, text, inet, text, text, text);
         DROP FUNCTION IF EXISTS analytics_retain(integer);
+        DROP FUNCTION IF EXISTS analytics_lead_stages(timestamptz, timestamptz);
         DROP INDEX IF EXISTS idx_lead_activities_type_time;
         DROP TABLE IF EXISTS analytics_visits;
         DROP TABLE IF EXISTS analytics_daily_sources;
