@@ -376,7 +376,11 @@ def import_legacy(
         raise _fail(f"import failed, nothing was written: {exc}") from None
     finally:
         target.close()
-    typer.echo(("dry run: nothing written" if dry_run else "imported") + ":")
+    _print_import(report)
+
+
+def _print_import(report: Any) -> None:
+    typer.echo(("dry run: nothing written" if report.dry_run else "imported") + ":")
     typer.echo(f"  {'table':26} {'read':>8} {'imported':>9} {'skipped':>8}  reasons")
     for table, figures in report.tables.items():
         skipped = sum(figures.skipped.values())
@@ -386,6 +390,58 @@ def import_legacy(
             typer.echo(f"  {'':26} not kept: {', '.join(figures.dropped_columns)}")
     for note in report.notes:
         typer.echo(f"  note: {note}")
+
+
+def _import_file(kind: str, path: Path, dry_run: bool) -> None:
+    from dreamer.seed import flat
+
+    try:
+        rows = flat.read_rows(path, kind)
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read {path}: {exc}") from None
+    settings = get_settings()
+    target = resolve(settings)
+    try:
+        _migrate(target)
+        report = asyncio.run(
+            flat.run(
+                kind,
+                rows,
+                plain_url(_owner_url(target)),
+                secret=settings.resolved_secret_key(),
+                dry_run=dry_run,
+            )
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise _fail(f"import failed, nothing was written: {exc}") from None
+    finally:
+        target.close()
+    _print_import(report)
+
+
+DRY_RUN = typer.Option("--dry-run", help="Read and check everything, write nothing")
+FILE = typer.Argument(help="CSV (with a header) or JSON array", exists=True, dir_okay=False)
+
+
+@import_app.command("contacts")
+def import_contacts(path: Annotated[Path, FILE], dry_run: Annotated[bool, DRY_RUN] = False) -> None:
+    """Contact-form submissions → leads with their inquiry activities (email, name or
+    first_name/last_name, company, phone, message, source, created_at)."""
+    _import_file("contacts", path, dry_run)
+
+
+@import_app.command("newsletter")
+def import_newsletter(
+    path: Annotated[Path, FILE], dry_run: Annotated[bool, DRY_RUN] = False
+) -> None:
+    """Newsletter subscribers (email, created_at, tags, status), honouring the suppression list."""
+    _import_file("newsletter", path, dry_run)
+
+
+@import_app.command("chat")
+def import_chat(path: Annotated[Path, FILE], dry_run: Annotated[bool, DRY_RUN] = False) -> None:
+    """Chat history (a JSON array of conversations with their messages)."""
+    _import_file("chat", path, dry_run)
 
 
 @app.command()
