@@ -3,6 +3,7 @@ the website's Web Vitals through the legacy path, daily salts, partitions and re
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 from dreamer.analytics.agents import classify
+from dreamer.core.config import Settings
+from tests.harness import run_server
 
 EVENTS = "/api/v1/analytics/events"
 CHROME = (
@@ -251,3 +254,25 @@ def test_user_agents_become_classes() -> None:
     assert classify("Googlebot/2.1 (+http://www.google.com/bot.html)").device == "bot"
     assert classify("curl/8.5.0").device == "bot"
     assert classify(None) == ("Other", "Other", "other")
+
+
+async def test_concurrent_batches_through_the_server_lose_nothing(
+    settings: Settings, owner_conn: asyncpg.Connection
+) -> None:
+    """24 visitors post batches at once to the same paths (the same roll-up rows): every batch
+    is written, none waits forever or deadlocks, and the roll-ups add up exactly."""
+    with run_server(settings, RATE_LIMIT_ANALYTICS_IP="1000000/60") as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+            async def visitor(n: int) -> int:
+                body = [
+                    {"eventType": "page_view", "pageUrl": f"/p{i % 3}", "visitorId": f"v{n}"}
+                    for i in range(50)
+                ]
+                return (await http.post(EVENTS, json=body)).status_code
+
+            codes = await asyncio.gather(*(visitor(n) for n in range(24)))
+    assert codes == [202] * 24
+    assert await owner_conn.fetchval("select count(*) from analytics_events") == 24 * 50
+    assert await owner_conn.fetchval("select sum(events) from analytics_daily") == 24 * 50
+    assert await owner_conn.fetchval("select sum(visits) from analytics_daily_sources") == 24
