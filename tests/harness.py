@@ -186,6 +186,28 @@ class MailSink:
         return self.url(address, path).rpartition("=")[2]
 
 
+def run_cli(
+    db: ClonedDatabase, home: Path, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``dreamer ARGS…`` as a separate process on the database ``db`` (cheap Argon2id)."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=db.app_url,
+        DATABASE_OWNER_URL=db.owner_url,
+        DREAMER_HOME=str(home),
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="1024",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "dreamer.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_server(settings: Settings, **overrides: str) -> AbstractContextManager[str]:
     """The app under ``uvicorn`` with two worker processes on 127.0.0.1 (its base URL), on the
     database of ``settings``; ``overrides`` are more environment variables (``DB_POOL_SIZE``…)."""

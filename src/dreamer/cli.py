@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from dreamer.core.config import SHUTDOWN_SECONDS, Settings, get_settings
 from dreamer.db import migrate as migrations
+from dreamer.db import rehearsal
 from dreamer.db.embedded import OWNER_ROLE, EmbeddedPostgresError
 from dreamer.db.runtime import DatabaseTarget, embedded_server, resolve, start_embedded
 from dreamer.db.supervisor import Supervisor, Watched
@@ -276,19 +277,9 @@ async def _export_user(owner_url: str, email: str) -> str:
 async def _erase_user(owner_url: str, email: str, dry_run: bool) -> dict[str, Any]:
     conn = await asyncpg.connect(plain_url(owner_url))
     try:
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
-            report = json.loads(
-                await conn.fetchval("select gdpr_erase($1)::text", await _person(conn, email))
-            )
-        except BaseException:
-            await transaction.rollback()
-            raise
-        if dry_run:
-            await transaction.rollback()
-        else:
-            await transaction.commit()
+        async with rehearsal.transaction(conn, dry_run=dry_run):
+            person = await _person(conn, email)
+            report = json.loads(await conn.fetchval("select gdpr_erase($1)::text", person))
     finally:
         await conn.close()
     return dict(report)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -12,26 +10,11 @@ import asyncpg
 from dreamer.auth.service import passwords_for
 from dreamer.core.config import Settings
 from dreamer.core.security import Passwords
-from tests.harness import ClonedDatabase
+from tests.harness import ClonedDatabase, run_cli
 
 
 def _cli(db: ClonedDatabase, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        DATABASE_URL=db.app_url,
-        DATABASE_OWNER_URL=db.owner_url,
-        DREAMER_HOME=str(home),
-        ARGON2_TIME_COST="1",
-        ARGON2_MEMORY_KIB="1024",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "dreamer.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(db, home, *args, timeout=120)
 
 
 async def test_create_admin(

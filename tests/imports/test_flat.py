@@ -5,14 +5,11 @@ a second run changes nothing, bad rows are reported."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
 
-from tests.harness import ClonedDatabase
+from tests.harness import ClonedDatabase, run_cli
 
 CONTACTS = """email,name,company,message,created_at
 ada@engines.example,Ada Lovelace,Engines Ltd,We need an assistant,2025-03-01T10:00:00Z
@@ -41,17 +38,7 @@ CHAT = [
 
 
 def _run(db: ClonedDatabase, home: Path, *args: str) -> str:
-    env = dict(
-        os.environ, DATABASE_URL=db.app_url, DATABASE_OWNER_URL=db.owner_url, DREAMER_HOME=str(home)
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "dreamer.cli", "import", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_cli(db, home, "import", *args, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -6,8 +6,6 @@ refuse is reported, and a second run changes nothing."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import bcrypt
 import httpx
 import pytest
 
-from tests.harness import ClonedDatabase, Cluster
+from tests.harness import ClonedDatabase, Cluster, run_cli
 
 ORIGINAL_DDL = """
 CREATE TABLE users (
@@ -198,20 +196,7 @@ async def legacy(cluster: Cluster) -> AsyncIterator[str]:
 
 
 def _import(db: ClonedDatabase, home: Path, source: str, *extra: str) -> str:
-    env = dict(
-        os.environ,
-        DATABASE_URL=db.app_url,
-        DATABASE_OWNER_URL=db.owner_url,
-        DREAMER_HOME=str(home),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "dreamer.cli", "import", "legacy", "--from", source, *extra],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_cli(db, home, "import", "legacy", "--from", source, *extra)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -6,9 +6,7 @@ name, phone or IP. Plus the dry run, the staff route, the CLI and who may do wha
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 
 from dreamer.core.config import Settings
 from tests.factories import PASSWORD, Account, make_account
-from tests.harness import ClonedDatabase
+from tests.harness import ClonedDatabase, run_cli
 
 EMAIL = "canary.zyxw@example.com"
 FIRST, LAST = "Zyxwna", "Qwertova"
@@ -236,22 +234,8 @@ async def test_a_dry_run_reports_and_changes_nothing_and_staff_may_erase(
 async def test_the_cli_exports_and_erases(
     world: World, owner_conn: asyncpg.Connection, fresh_db: ClonedDatabase, tmp_path: Path
 ) -> None:
-    env = dict(
-        os.environ,
-        DATABASE_URL=fresh_db.app_url,
-        DATABASE_OWNER_URL=fresh_db.owner_url,
-        DREAMER_HOME=str(tmp_path),
-    )
-
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "dreamer.cli", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_cli(fresh_db, tmp_path, *args, timeout=120)
 
     exported = cli("export-user", EMAIL.upper())
     assert exported.returncode == 0, exported.stderr

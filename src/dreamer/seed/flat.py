@@ -31,6 +31,7 @@ import asyncpg
 
 from dreamer.core import csvio, signing
 from dreamer.core.security import token_digest
+from dreamer.db import rehearsal
 from dreamer.seed.legacy import Report, TableReport
 
 KINDS = ("contacts", "newsletter", "chat")
@@ -222,9 +223,7 @@ async def run(
     figures = report.tables[table] = TableReport()
     conn = await asyncpg.connect(target_url)
     try:
-        transaction = conn.transaction()
-        await transaction.start()
-        try:
+        async with rehearsal.transaction(conn, dry_run=dry_run):
             for row in rows:
                 figures.read += 1
                 try:
@@ -233,13 +232,6 @@ async def run(
                 except (asyncpg.PostgresError, ValueError, TypeError) as exc:
                     reason = getattr(exc, "constraint_name", None) or type(exc).__name__
                     figures.skipped[f"refused: {reason}"] += 1
-            if dry_run:
-                await transaction.rollback()
-            else:
-                await transaction.commit()
-        except BaseException:
-            await transaction.rollback()
-            raise
     finally:
         await conn.close()
     return report

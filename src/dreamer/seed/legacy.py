@@ -39,6 +39,7 @@ import asyncpg
 from dreamer.analytics import service as analytics
 from dreamer.core import signing
 from dreamer.core.security import token_digest
+from dreamer.db import rehearsal
 
 CHUNK = 1000
 
@@ -256,9 +257,7 @@ async def run(
                 f"user_sessions: {sessions} sessions not imported (plain-text tokens):"
                 " people sign in again"
             )
-        transaction = target.transaction()
-        await transaction.start()
-        try:
+        async with rehearsal.transaction(target, dry_run=dry_run):
             for table in TABLES:
                 if table not in present:
                     report.notes.append(f"{table}: not in the source")
@@ -267,13 +266,6 @@ async def run(
             imported = report.tables.get("analytics_events")
             if imported and imported.days:
                 await _roll_up(target, sorted(imported.days))
-            if dry_run:
-                await transaction.rollback()
-            else:
-                await transaction.commit()
-        except BaseException:
-            await transaction.rollback()
-            raise
     finally:
         await source.close()
         await target.close()
