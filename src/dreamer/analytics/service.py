@@ -38,12 +38,12 @@ def opted_out(headers: Mapping[str, str]) -> bool:
     return headers.get("dnt", "").strip() == "1" or headers.get("sec-gpc", "").strip() == "1"
 
 
-def network(ip: str | None) -> str | None:
-    """The /24 (IPv4) or /48 (IPv6) an address belongs to: what is kept of it."""
+def network(ip: object) -> str | None:
+    """The /24 (IPv4) or /48 (IPv6) an address (or ``inet`` value) belongs to: what is kept."""
     if not ip:
         return None
     try:
-        address = ipaddress.ip_address(ip)
+        address = ipaddress.ip_interface(str(ip)).ip
     except ValueError:
         return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
@@ -138,15 +138,11 @@ def web_vital(vital: WebVitalIn) -> EventIn:
 # -- reports ------------------------------------------------------------------------------
 
 
-def _range(day_from: dt.date | None, day_to: dt.date | None) -> tuple[dt.date, dt.date]:
-    return report_days(day_from, day_to)
-
-
 async def traffic(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None, interval: str
 ) -> dict[str, Any]:
     """Page views, visitors and events per day or ISO week (Monday), with the totals."""
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     points = await repository.traffic(session, start, to, interval)
     return {
         "interval": interval,
@@ -158,14 +154,14 @@ async def traffic(
 async def top_pages(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None, limit: int
 ) -> list[dict[str, Any]]:
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     return await repository.top_pages(session, start, to, limit)
 
 
 async def sources(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None, limit: int
 ) -> dict[str, list[dict[str, Any]]]:
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     return {
         key: await repository.top_sources(session, start, to, column, limit)
         for key, column in (
@@ -180,7 +176,7 @@ async def sources(
 async def event_types(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None
 ) -> list[dict[str, Any]]:
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     return await repository.event_types(session, start, to)
 
 
@@ -207,7 +203,7 @@ async def funnel(
     if not 2 <= len(steps) <= MAX_FUNNEL_STEPS:
         raise ValidationFailed(f"a funnel has 2 to {MAX_FUNNEL_STEPS} steps")
     parsed = [_step(s) for s in steps]
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     counts = await repository.funnel(
         session, parsed, midnight(start), midnight(to + dt.timedelta(days=1)), window_minutes
     )
@@ -225,7 +221,7 @@ async def lead_funnel(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None
 ) -> dict[str, Any]:
     """Visits → contact form → lead → booking → converted, per lead source and in total."""
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     visits, forms = await repository.visits_and_forms(session, start, to)
     rows = await repository.lead_stages(
         session, midnight(start), midnight(to + dt.timedelta(days=1))
@@ -251,7 +247,7 @@ async def revenue(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None
 ) -> list[dict[str, Any]]:
     """Completed bookings and their services' prices, per month of the meeting."""
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     return await repository.revenue(session, midnight(start), midnight(to + dt.timedelta(days=1)))
 
 
@@ -259,7 +255,7 @@ async def users(
     session: AsyncSession, day_from: dt.date | None, day_to: dt.date | None
 ) -> list[dict[str, Any]]:
     """New accounts per day and role."""
-    start, to = _range(day_from, day_to)
+    start, to = report_days(day_from, day_to)
     return await repository.new_users(session, midnight(start), midnight(to + dt.timedelta(days=1)))
 
 

@@ -25,7 +25,6 @@ entries of its own through the usual triggers.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
 import re
@@ -84,27 +83,8 @@ class Report:
 Progress = Callable[[str, int, int], None]
 
 
-def _network(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        address = ipaddress.ip_interface(str(value)).ip
-    except ValueError:
-        return None
-    prefix = 24 if address.version == 4 else 48
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, str) or value is None or isinstance(value, bool | int | float):
-        return value
-    if isinstance(value, dict | list):
-        return value
-    return str(value)
-
-
 class _Shaper:
-    """Per table, a source row as the target takes it (None: skip, with the reason)."""
+    """Per table, a source row as the target takes it, or the reason it is skipped."""
 
     def __init__(self, secret: str, suppressed: set[str]) -> None:
         self.secret = secret
@@ -136,7 +116,7 @@ class _Shaper:
     def _analytics_events(self, row: dict[str, Any]) -> dict[str, Any] | str:
         agent = analytics.classify(row.pop("user_agent", None))
         row["browser"], row["os"], row["device"] = agent
-        row["ip_address"] = _network(row.get("ip_address"))
+        row["ip_address"] = analytics.network(row.get("ip_address"))
         page_url, path, tags = analytics.page_parts(row.get("page_url"))
         row.update(page_url=page_url, path=path, **tags)
         session = row.get("session_id")
@@ -209,7 +189,7 @@ async def _insert(
             " on conflict do nothing returning id, "
             + ("(created_at at time zone 'UTC')::date" if table == "analytics_events" else "null")
         )
-        payload = [{c: _jsonable(m[c]) for c in columns} for m in members]
+        payload = [{c: m[c] for c in columns} for m in members]  # json: default=str
         try:
             async with target.transaction():
                 done = await target.fetch(sql, json.dumps(payload, default=str))
