@@ -503,3 +503,30 @@ async def test_claimed_role_without_matching_account_grants_nothing(
     )
     assert await tx.fetchval("select count(*) from users") == 0
     assert await tx.fetchval("select count(*) from services where not is_active") == 0
+
+
+ROLE_ACTORS = ("client_a", "client_b", "admin", "super_admin")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+async def test_only_the_person_or_staff_may_export_or_erase(
+    tx: asyncpg.Connection, world: World, actor: str
+) -> None:
+    await become(tx, world, actor)
+    for target in (world.b, world.admin):
+        allowed = actor in STAFF and (target != world.admin or actor == "super_admin")
+        allowed = allowed or (actor in ROLE_ACTORS and target == world.user_of(actor))
+        assert await _try(tx, "select gdpr_export($1)", target) == allowed, (actor, target)
+        assert await _try(tx, "select gdpr_erase($1)", target) == allowed, (actor, target)
+
+
+async def test_a_forged_context_exports_and_erases_nothing(
+    tx: asyncpg.Connection, world: World
+) -> None:
+    # set_config is not app_begin: the identity is not trusted, the caller is anonymous
+    await tx.execute(
+        "select set_config('app.user_id', $1, true), set_config('app.role', 'super_admin', true)",
+        str(world.super_admin),
+    )
+    assert not await _try(tx, "select gdpr_export($1)", world.super_admin)
+    assert not await _try(tx, "select gdpr_erase($1)", world.b)

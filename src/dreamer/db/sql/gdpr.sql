@@ -5,10 +5,13 @@
 -- Who may ask: the person (the request's own account), staff (for an account that is not
 -- staff; a super_admin for any), and the owner (the CLI). Secrets are never exported.
 
+-- Never NULL: an anonymous caller (app_user_id() NULL) must get false, not NULL, which an IF
+-- NOT … would let through.
 CREATE OR REPLACE FUNCTION gdpr_may_act_on(p_user uuid, p_role user_role) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
-    SELECT p_user = app_user_id()
-        OR (app_is_staff() AND (p_role NOT IN ('admin', 'super_admin') OR app_is_super_admin()))
+    SELECT coalesce(p_user = app_user_id(), false)
+        OR coalesce(app_is_staff() AND (p_role NOT IN ('admin', 'super_admin')
+                                        OR app_is_super_admin()), false)
         OR pg_has_role(session_user, 'dreamer_owner', 'MEMBER')
 $$;
 
