@@ -59,7 +59,9 @@ async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
 
 
 async def test_anonymous_visitor_gets_a_random_httponly_cookie(client: httpx.AsyncClient) -> None:
-    response = await client.get("/healthz")
+    # a health probe needs no identity, so it mints none (and stays cacheable)
+    assert "set-cookie" not in (await client.get("/healthz")).headers
+    response = await client.get("/api/v1/services")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(f"{VISITOR_COOKIE}=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -67,13 +69,13 @@ async def test_anonymous_visitor_gets_a_random_httponly_cookie(client: httpx.Asy
     assert len(value) == 32 and int(value, 16) >= 0
     # a returning visitor keeps their id
     client.cookies.clear()
-    again = await client.get("/healthz", headers={"Cookie": f"{VISITOR_COOKIE}={value}"})
+    again = await client.get("/api/v1/services", headers={"Cookie": f"{VISITOR_COOKIE}={value}"})
     assert "set-cookie" not in again.headers
 
 
 async def test_visitor_header_replaces_the_cookie(client: httpx.AsyncClient) -> None:
     response = await client.get(
-        "/healthz", headers={"X-Visitor-Id": "3F2504E0-4F89-11D3-9A0C-0305E82C3301"}
+        "/api/v1/services", headers={"X-Visitor-Id": "3F2504E0-4F89-11D3-9A0C-0305E82C3301"}
     )
     assert "set-cookie" not in response.headers
 

@@ -10,12 +10,11 @@ Anonymous visitors are told apart by ``X-Visitor-Id`` (API clients) or a random 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,12 +29,42 @@ _VISITOR_ID = re.compile(r"^[0-9a-f]{32}$")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass(frozen=True, slots=True)
 class ClientInfo:
-    request_id: str
-    ip: str | None
-    user_agent: str | None
-    visitor_id: str
+    """What the middleware learnt about the caller. The visitor id is the one the caller sent
+    (header or cookie) or, when it sent none, one minted on first use: only a response whose
+    request needed an identity (a database context, the chat, analytics) sets the cookie, so a
+    health probe or a cached public read answers without ``Set-Cookie`` and a CDN may keep it."""
+
+    __slots__ = ("_visitor_id", "ip", "minted", "request_id", "user_agent")
+
+    def __init__(
+        self,
+        request_id: str,
+        ip: str | None,
+        user_agent: str | None,
+        visitor_id: str | None = None,
+    ) -> None:
+        self.request_id = request_id
+        self.ip = ip
+        self.user_agent = user_agent
+        self._visitor_id = visitor_id
+        self.minted = False  # a new visitor id was handed out: the response sets the cookie
+
+    @property
+    def visitor_id(self) -> str:
+        if self._visitor_id is None:
+            self._visitor_id, self.minted = os.urandom(16).hex(), True
+        return self._visitor_id
+
+
+_ID_PREFIX = os.urandom(8).hex()  # this process's; with the counter below, unique per request
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    """32 hex digits: a random per-process prefix and a counter (no system call per request).
+    Request ids correlate log lines; they are not secrets (the visitor id is, and stays random)."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 def normalise_visitor_id(raw: str | None) -> str | None:
@@ -109,40 +138,39 @@ class RequestInfoMiddleware:
         headers = dict(scope.get("headers", []))  # ASGI header names are lowercase already
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")
         if not _REQUEST_ID.match(request_id):
-            request_id = os.urandom(16).hex()
+            request_id = new_request_id()
         visitor = normalise_visitor_id(headers.get(VISITOR_HEADER, b"").decode("latin-1"))
-        set_cookie = False
         if visitor is None:
             visitor = normalise_visitor_id(_cookie(headers.get(b"cookie"), VISITOR_COOKIE))
-            if visitor is None:
-                visitor, set_cookie = os.urandom(16).hex(), True
         peer = scope.get("client")
         info = ClientInfo(
-            request_id=request_id,
-            ip=client_ip(
+            request_id,
+            client_ip(
                 peer[0] if peer else None,
                 headers.get(b"x-forwarded-for", b"").decode("latin-1") or None,
                 self.trusted,
             ),
-            user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:1000] or None,
-            visitor_id=visitor,
+            headers.get(b"user-agent", b"").decode("latin-1")[:1000] or None,
+            visitor,
         )
         state = scope.setdefault("state", {})
         state["client"] = info
         state["request_id"] = request_id
-
-        extra_headers = [(b"x-request-id", request_id.encode()), *_SECURITY_HEADERS]
-        if set_cookie:
-            extra_headers.append((b"set-cookie", self._visitor_cookie(visitor)))
+        own_id = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                own = list(message.get("headers", []))
-                named = {name.lower() for name, _ in own}
+                headers = list(message.get("headers", ()))
                 # a response that sets one of these itself (a page's stricter policy) keeps it
-                message["headers"] = own + [
-                    h for h in extra_headers if h[0] not in named or h[0] == b"set-cookie"
-                ]
+                # (Starlette's responses name their headers in lowercase)
+                if any(name in _OWN_NAMES for name, _ in headers):
+                    named = {name for name, _ in headers}
+                    headers += [h for h in (own_id, *_SECURITY_HEADERS) if h[0] not in named]
+                else:
+                    headers += (own_id, *_SECURITY_HEADERS)
+                if info.minted:
+                    headers.append((b"set-cookie", self._visitor_cookie(info.visitor_id)))
+                message["headers"] = headers
             await send(message)
 
         # Uploads (CSV imports, a voice sample) may be larger than any other body.
@@ -226,6 +254,7 @@ _SECURITY_HEADERS = (
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 )
+_OWN_NAMES = frozenset(name for name, _ in _SECURITY_HEADERS) | {b"x-request-id"}
 
 
 def _cookie(raw: bytes | None, name: str) -> str | None:
@@ -245,21 +274,23 @@ def _cookie(raw: bytes | None, name: str) -> str | None:
 class CORS(CORSMiddleware):
     """Starlette's CORS middleware, minus its cost on the common case: a request without an
     ``Origin`` (same-origin, server to server, a health probe) only gets ``Vary: Origin``
-    appended, as a header of its own, instead of a full header rewrite on every response."""
+    appended, found by one scan of the raw headers, instead of a parsed header set and a full
+    header rewrite on every response."""
 
-    async def simple_response(
-        self, scope: Scope, receive: Receive, send: Send, request_headers: Headers
-    ) -> None:
-        if "origin" in request_headers:
-            await super().simple_response(scope, receive, send, request_headers)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and all(name != b"origin" for name, _ in scope["headers"]):
+
+            async def send_vary(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), _VARY_ORIGIN]
+                await send(message)
+
+            await self.app(scope, receive, send_vary)
             return
+        await super().__call__(scope, receive, send)
 
-        async def send_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"vary", b"Origin")]
-            await send(message)
 
-        await self.app(scope, receive, send_vary)
+_VARY_ORIGIN = (b"vary", b"Origin")
 
 
 class Tally:

@@ -70,7 +70,9 @@ class PublicReadCache:
 
     def __init__(self, dsn: str, routes: Sequence[tuple[str, str]]) -> None:
         self.dsn = dsn
-        self.routes = [(re.compile(pattern), topic) for pattern, topic in routes]
+        # one alternation, one match per request: most paths are not cached reads at all
+        self._topics = [topic for _pattern, topic in routes]
+        self._routes = re.compile("|".join(f"(?P<t{i}>{p})" for i, (p, _) in enumerate(routes)))
         self.ready = False
         self._versions: dict[str, str] = {}
         self._entries: OrderedDict[str, Entry] = OrderedDict()
@@ -83,10 +85,8 @@ class PublicReadCache:
         self.hits = 0
 
     def topic_for(self, path: str) -> str | None:
-        for pattern, topic in self.routes:
-            if pattern.fullmatch(path):
-                return topic
-        return None
+        match = self._routes.fullmatch(path)
+        return None if match is None else self._topics[int(match.lastgroup[1:])]  # type: ignore[index]
 
     def get(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
