@@ -73,3 +73,11 @@ async def test_worker_maintenance_purges_and_partitions(
     await worker.run(wait=False)
     await worker.close()
     assert await owner_conn.fetchval("select count(*) from user_sessions") == 0
+    # the user made above marked its day for the reports; maintenance computed it
+    assert await owner_conn.fetchval("select count(*) from report_stale") == 0
+    assert await owner_conn.fetchval(
+        "select new_users from report_daily where day = (now() at time zone 'UTC')::date"
+    ) == await owner_conn.fetchval(
+        "select count(*) from users where created_at >= date_trunc('day', now() at time zone 'UTC')"
+        " at time zone 'UTC'"
+    )

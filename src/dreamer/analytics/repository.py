@@ -158,14 +158,21 @@ async def funnel(
     return [int(n) for n in row]
 
 
+_REFRESH = text("select report_refresh()")
+
+
+async def refresh_business(session: AsyncSession) -> int:
+    """Recompute the days whose business figures changed since the last refresh (the report_*
+    roll-ups; usually none, or today). Returns the days recomputed."""
+    return int(await session.scalar(_REFRESH) or 0)
+
+
 _VISITS_AND_FORMS = text(
     """
     select (select coalesce(sum(s.visits), 0) from analytics_daily_sources s
             where s.day between :start and :to)::bigint as visits,
-           (select count(*) from lead_activities a join leads l on l.id = a.lead_id
-            where a.activity_type = 'inquiry' and l.source = 'website'
-              and a.created_at >= cast(:start as date)
-              and a.created_at < cast(:to as date) + 1)::bigint as forms
+           (select coalesce(sum(r.forms), 0) from report_daily r
+            where r.day between :start and :to)::bigint as forms
     """
 )
 
@@ -176,39 +183,41 @@ async def visits_and_forms(session: AsyncSession, start: dt.date, to: dt.date) -
 
 
 _LEAD_STAGES = text(
-    "select source, leads, booked, converted from analytics_lead_stages(:since, :until)"
+    """
+    select r.source::text as source, sum(r.leads)::bigint as leads,
+           sum(r.booked)::bigint as booked, sum(r.converted)::bigint as converted
+    from report_daily_leads r where r.day between :start and :to
+    group by 1 having sum(r.leads) > 0 order by 2 desc, 1
+    """
 )
 
 
-async def lead_stages(
-    session: AsyncSession, since: dt.datetime, until: dt.datetime
-) -> list[dict[str, Any]]:
-    return _rows(await session.execute(_LEAD_STAGES, {"since": since, "until": until}))
+async def lead_stages(session: AsyncSession, start: dt.date, to: dt.date) -> list[dict[str, Any]]:
+    return _rows(await session.execute(_LEAD_STAGES, {"start": start, "to": to}))
 
 
-# What a completed booking earned: a fixed or workshop price, an hourly rate for its length,
-# or a custom service's "starting at" figure (the least it was sold for).
+# What the completed bookings of a day and service earned: a fixed or workshop price each, an
+# hourly rate for their minutes, or a custom service's "starting at" figure each (the least it
+# was sold for).
 _EARNED = """coalesce(
-    (s.pricing ->> 'amount')::numeric,
-    (s.pricing ->> 'rate')::numeric * b.duration_minutes / 60.0,
-    (s.pricing ->> 'startingAt')::numeric, 0)"""
+    (s.pricing ->> 'amount')::numeric * v.completed,
+    (s.pricing ->> 'rate')::numeric * v.minutes / 60.0,
+    (s.pricing ->> 'startingAt')::numeric * v.completed, 0)"""
 
 _REVENUE = text(
     f"""
-    select date_trunc('month', b.scheduled_at at time zone 'UTC')::date as month,
+    select date_trunc('month', v.day)::date as month,
            coalesce(s.pricing ->> 'currency', 'USD') as currency,
-           count(*)::bigint as bookings, round(sum({_EARNED}), 2)::float8 as revenue
-    from service_bookings b join services s on s.id = b.service_id
-    where b.status = 'completed' and b.scheduled_at >= :since and b.scheduled_at < :until
+           sum(v.completed)::bigint as bookings, round(sum({_EARNED}), 2)::float8 as revenue
+    from report_daily_revenue v join services s on s.id = v.service_id
+    where v.day between :start and :to
     group by 1, 2 order by 1, 2
     """
 )
 
 
-async def revenue(
-    session: AsyncSession, since: dt.datetime, until: dt.datetime
-) -> list[dict[str, Any]]:
-    return _rows(await session.execute(_REVENUE, {"since": since, "until": until}))
+async def revenue(session: AsyncSession, start: dt.date, to: dt.date) -> list[dict[str, Any]]:
+    return _rows(await session.execute(_REVENUE, {"start": start, "to": to}))
 
 
 _NEW_USERS = text(
@@ -229,22 +238,19 @@ async def new_users(
 
 _BUSINESS = text(
     f"""
-    select (select count(*) from users u
-            where u.created_at >= :since and u.created_at < :until)::bigint as new_users,
-           (select count(*) from leads l
-            where l.created_at >= :since and l.created_at < :until)::bigint as new_leads,
-           (select count(*) from service_bookings b
-            where b.created_at >= :since and b.created_at < :until)::bigint as bookings,
-           (select coalesce(round(sum({_EARNED}), 2), 0) from service_bookings b
-            join services s on s.id = b.service_id
-            where b.status = 'completed' and b.scheduled_at >= :since
-              and b.scheduled_at < :until)::float8 as revenue
+    select (select coalesce(sum(r.new_users), 0) from report_daily r
+            where r.day between :start and :to)::bigint as new_users,
+           (select coalesce(sum(l.leads), 0) from report_daily_leads l
+            where l.day between :start and :to)::bigint as new_leads,
+           (select coalesce(sum(r.bookings), 0) from report_daily r
+            where r.day between :start and :to)::bigint as bookings,
+           (select coalesce(round(sum({_EARNED}), 2), 0) from report_daily_revenue v
+            join services s on s.id = v.service_id
+            where v.day between :start and :to)::float8 as revenue
     """
 )
 
 
-async def business_counts(
-    session: AsyncSession, since: dt.datetime, until: dt.datetime
-) -> dict[str, Any]:
-    row = (await session.execute(_BUSINESS, {"since": since, "until": until})).one()
+async def business_counts(session: AsyncSession, start: dt.date, to: dt.date) -> dict[str, Any]:
+    row = (await session.execute(_BUSINESS, {"start": start, "to": to})).one()
     return dict(row._mapping)

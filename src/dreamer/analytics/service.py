@@ -222,10 +222,9 @@ async def lead_funnel(
 ) -> dict[str, Any]:
     """Visits → contact form → lead → booking → converted, per lead source and in total."""
     start, to = report_days(day_from, day_to)
+    await repository.refresh_business(session)
     visits, forms = await repository.visits_and_forms(session, start, to)
-    rows = await repository.lead_stages(
-        session, midnight(start), midnight(to + dt.timedelta(days=1))
-    )
+    rows = await repository.lead_stages(session, start, to)
     by_source = [
         {
             **row,
@@ -248,7 +247,8 @@ async def revenue(
 ) -> list[dict[str, Any]]:
     """Completed bookings and their services' prices, per month of the meeting."""
     start, to = report_days(day_from, day_to)
-    return await repository.revenue(session, midnight(start), midnight(to + dt.timedelta(days=1)))
+    await repository.refresh_business(session)
+    return await repository.revenue(session, start, to)
 
 
 async def users(
@@ -264,8 +264,8 @@ async def dashboard(session: AsyncSession, days: int) -> dict[str, Any]:
     to = dt.datetime.now(dt.UTC).date()
     start = to - dt.timedelta(days=days - 1)
     points = await repository.traffic(session, start, to, "day")
-    since, until = midnight(start), midnight(to + dt.timedelta(days=1))
-    counts = await repository.business_counts(session, since, until)
+    await repository.refresh_business(session)
+    counts = await repository.business_counts(session, start, to)
     return {
         "days": days,
         **{k: sum(p[k] for p in points) for k in ("page_views", "visitors", "events")},

@@ -45,6 +45,7 @@ from dreamer.models.logs import (
     AuditLog,
 )
 from dreamer.models.newsletter import NewsletterSubscription, NewsletterSuppression
+from dreamer.models.reports import ReportDaily, ReportDailyLeads, ReportDailyRevenue, ReportStale
 from dreamer.models.system import (
     CacheTopic,
     GdprErasure,
@@ -96,6 +97,10 @@ __all__ = [
     "PageType",
     "RateLimit",
     "RefreshTokenHistory",
+    "ReportDaily",
+    "ReportDailyLeads",
+    "ReportDailyRevenue",
+    "ReportStale",
     "Service",
     "ServiceBooking",
     "Testimonial",

@@ -858,6 +858,8 @@ async def generate(
         )
         for statement in ROLL_UPS:
             await conn.execute(statement)
+        # the business roll-ups of the days the triggers marked (the reports would on first read)
+        await conn.execute("SELECT report_refresh()")
         for table in (
             "users",
             "leads",
@@ -867,6 +869,9 @@ async def generate(
             "analytics_events",
             "analytics_daily",
             "analytics_daily_sources",
+            "report_daily",
+            "report_daily_leads",
+            "report_daily_revenue",
         ):
             await conn.execute(f"ANALYZE {table}")
     finally:

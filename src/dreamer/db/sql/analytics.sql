@@ -114,31 +114,235 @@ BEGIN
     RETURN dropped;
 END $$;
 
--- The lead funnel (staff): per lead source, the leads created in [p_since, p_until), those
--- whose person booked a consultation (their account, or the account with their address),
--- and those converted. It runs as the owner because the policies of leads, users and
--- bookings, evaluated per row for thousands of leads, cost far more than the query; it
--- checks the caller itself and returns counts only.
-CREATE OR REPLACE FUNCTION analytics_lead_stages(p_since timestamptz, p_until timestamptz)
-RETURNS TABLE (source text, leads bigint, booked bigint, converted bigint)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+-- The business figures of the reports (dashboard, lead funnel, revenue), one row per UTC day in
+-- report_daily, report_daily_leads and report_daily_revenue (migration 0023). A write to users,
+-- leads, lead_activities or service_bookings appends the days it touched to report_stale (the
+-- statement triggers below: plain inserts, so no writer waits on another or on a report);
+-- report_refresh() recomputes those days from the tables. A transaction still open when a
+-- refresh runs keeps its own marks, so its days are computed again once it has committed.
+-- What a day holds:
+--   new_users  accounts made that day;       bookings  bookings made that day;
+--   forms      contact forms that day (inquiry activities of leads whose source is website);
+--   leads, booked, converted  per day the lead was made and source: the leads, those whose
+--              person has a booking (their account's, or the account with their address), and
+--              those converted;
+--   completed, minutes  per day of the meeting and service: completed bookings, their length.
+CREATE OR REPLACE FUNCTION report_refresh() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    days date[];
 BEGIN
-    IF NOT app_is_staff() THEN
-        RAISE EXCEPTION 'the lead funnel is for staff' USING ERRCODE = 'insufficient_privilege';
+    IF NOT (app_is_staff() OR pg_has_role(session_user, 'dreamer_worker', 'MEMBER')
+            OR pg_has_role(session_user, 'dreamer_owner', 'MEMBER')) THEN
+        RAISE EXCEPTION 'the reports are for staff' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    RETURN QUERY
-    SELECT l.source::text, count(*)::bigint,
+    IF NOT EXISTS (SELECT 1 FROM report_stale) THEN
+        RETURN 0;
+    END IF;
+    -- one refresh at a time; the next one, once this has committed, sees what it computed
+    PERFORM pg_advisory_xact_lock(hashtext('report_refresh'));
+    WITH gone AS (DELETE FROM report_stale RETURNING day)
+    SELECT array_agg(DISTINCT g.day) INTO days FROM gone g;
+    IF days IS NULL THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM report_daily r WHERE r.day = ANY (days);
+    DELETE FROM report_daily_leads r WHERE r.day = ANY (days);
+    DELETE FROM report_daily_revenue r WHERE r.day = ANY (days);
+
+    INSERT INTO report_daily (day, new_users, bookings, forms)
+    SELECT w.day, u.n, b.n, f.n
+    FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
+          FROM unnest(days) AS d) AS w(day, t0, t1)
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM users x
+                        WHERE x.created_at >= w.t0 AND x.created_at < w.t1) u
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM service_bookings x
+                        WHERE x.created_at >= w.t0 AND x.created_at < w.t1) b
+    CROSS JOIN LATERAL (SELECT count(*) AS n FROM lead_activities a JOIN leads l ON l.id = a.lead_id
+                        WHERE a.activity_type = 'inquiry' AND l.source = 'website'
+                          AND a.created_at >= w.t0 AND a.created_at < w.t1) f
+    WHERE u.n + b.n + f.n > 0;
+
+    INSERT INTO report_daily_leads (day, source, leads, booked, converted)
+    SELECT w.day, l.source, count(*),
            count(*) FILTER (WHERE EXISTS (
                SELECT 1 FROM service_bookings b
                WHERE b.user_id = coalesce(l.user_id, (
-                   SELECT u.id FROM users u WHERE lower(u.email) = l.email_normalized))
-           ))::bigint,
-           count(*) FILTER (WHERE l.status = 'converted')::bigint
-    FROM leads l WHERE l.created_at >= p_since AND l.created_at < p_until
-    GROUP BY 1 ORDER BY 2 DESC, 1;
+                   SELECT u.id FROM users u WHERE lower(u.email) = l.email_normalized)))),
+           count(*) FILTER (WHERE l.status = 'converted')
+    FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
+          FROM unnest(days) AS d) AS w(day, t0, t1)
+    JOIN leads l ON l.created_at >= w.t0 AND l.created_at < w.t1
+    GROUP BY 1, 2;
+
+    INSERT INTO report_daily_revenue (day, service_id, completed, minutes)
+    SELECT w.day, b.service_id, count(*), sum(b.duration_minutes)
+    FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
+          FROM unnest(days) AS d) AS w(day, t0, t1)
+    JOIN service_bookings b ON b.scheduled_at >= w.t0 AND b.scheduled_at < w.t1
+    WHERE b.status = 'completed'
+    GROUP BY 1, 2;
+    RETURN cardinality(days);
 END $$;
 
-GRANT EXECUTE ON FUNCTION analytics_lead_stages(timestamptz, timestamptz) TO dreamer_app;
+GRANT EXECUTE ON FUNCTION report_refresh() TO dreamer_app;
+
+-- Emptied tables (TRUNCATE): every day the roll-ups hold is computed again.
+CREATE OR REPLACE FUNCTION report_stale_all() RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    INSERT INTO report_stale (day)
+    SELECT day FROM report_daily
+    UNION SELECT day FROM report_daily_leads
+    UNION SELECT day FROM report_daily_revenue
+$$;
+
+-- users: the day an account was made; and the leads an account's address matches (a change of
+-- address, or its removal, can change whether their person booked)
+CREATE OR REPLACE FUNCTION report_stale_users() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT (n.created_at AT TIME ZONE 'UTC')::date FROM new_rows n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO report_stale (day)
+        WITH moved AS (
+            SELECT o.created_at AS was, n.created_at AS now_at, lower(o.email) AS old_email,
+                   lower(n.email) AS new_email
+            FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE o.email IS DISTINCT FROM n.email OR o.created_at IS DISTINCT FROM n.created_at)
+        SELECT DISTINCT d FROM (
+            SELECT (m.was AT TIME ZONE 'UTC')::date FROM moved m
+            UNION ALL SELECT (m.now_at AT TIME ZONE 'UTC')::date FROM moved m
+            UNION ALL SELECT (l.created_at AT TIME ZONE 'UTC')::date
+                FROM leads l JOIN moved m ON l.email_normalized IN (m.old_email, m.new_email)
+        ) AS t(d);
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT d FROM (
+            SELECT (o.created_at AT TIME ZONE 'UTC')::date FROM old_rows o
+            UNION ALL SELECT (l.created_at AT TIME ZONE 'UTC')::date
+                FROM leads l JOIN old_rows o ON l.email_normalized = lower(o.email)
+        ) AS t(d);
+    ELSE
+        PERFORM report_stale_all();
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- leads: the day a lead was made (a change of status, source, person or day moves its counts);
+-- a change of source also moves its contact forms
+CREATE OR REPLACE FUNCTION report_stale_leads() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT (n.created_at AT TIME ZONE 'UTC')::date FROM new_rows n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO report_stale (day)
+        WITH moved AS (
+            SELECT o.id, o.created_at AS was, n.created_at AS now_at,
+                   o.source IS DISTINCT FROM n.source AS resourced
+            FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE (o.status, o.source, o.created_at, o.user_id, o.email_normalized)
+                  IS DISTINCT FROM (n.status, n.source, n.created_at, n.user_id, n.email_normalized))
+        SELECT DISTINCT d FROM (
+            SELECT (m.was AT TIME ZONE 'UTC')::date FROM moved m
+            UNION ALL SELECT (m.now_at AT TIME ZONE 'UTC')::date FROM moved m
+            UNION ALL SELECT (a.created_at AT TIME ZONE 'UTC')::date
+                FROM lead_activities a JOIN moved m ON a.lead_id = m.id
+                WHERE m.resourced AND a.activity_type = 'inquiry'
+        ) AS t(d);
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT (o.created_at AT TIME ZONE 'UTC')::date FROM old_rows o;
+    ELSE
+        PERFORM report_stale_all();
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- lead_activities: the day of a contact form (an inquiry)
+CREATE OR REPLACE FUNCTION report_stale_activities() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT (n.created_at AT TIME ZONE 'UTC')::date FROM new_rows n
+        WHERE n.activity_type = 'inquiry';
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT d FROM (
+            SELECT (o.created_at AT TIME ZONE 'UTC')::date, (n.created_at AT TIME ZONE 'UTC')::date
+            FROM old_rows o JOIN new_rows n ON n.id = o.id
+            WHERE 'inquiry' IN (o.activity_type, n.activity_type)
+              AND (o.activity_type, o.created_at, o.lead_id)
+                  IS DISTINCT FROM (n.activity_type, n.created_at, n.lead_id)
+        ) AS c(was, now_day)
+        CROSS JOIN LATERAL (VALUES (c.was), (c.now_day)) AS t(d);
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO report_stale (day)
+        SELECT DISTINCT (o.created_at AT TIME ZONE 'UTC')::date FROM old_rows o
+        WHERE o.activity_type = 'inquiry';
+    ELSE
+        PERFORM report_stale_all();
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- service_bookings: the day a booking was made, the day of a completed meeting, and the leads
+-- of the booking's person (a first booking, or the last one removed, changes "booked")
+CREATE OR REPLACE FUNCTION report_stale_bookings_of(p_days date[], p_people uuid[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    INSERT INTO report_stale (day)
+    SELECT DISTINCT d FROM (
+        SELECT unnest(p_days)
+        UNION ALL SELECT (l.created_at AT TIME ZONE 'UTC')::date
+            FROM leads l WHERE l.user_id = ANY (p_people)
+        UNION ALL SELECT (l.created_at AT TIME ZONE 'UTC')::date
+            FROM users u JOIN leads l ON l.email_normalized = lower(u.email) AND l.user_id IS NULL
+            WHERE u.id = ANY (p_people)
+    ) AS t(d)
+    WHERE d IS NOT NULL
+$$;
+
+CREATE OR REPLACE FUNCTION report_stale_bookings() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM report_stale_bookings_of(
+            array(SELECT (n.created_at AT TIME ZONE 'UTC')::date FROM new_rows n
+                  UNION SELECT (n.scheduled_at AT TIME ZONE 'UTC')::date FROM new_rows n
+                  WHERE n.status = 'completed'),
+            array(SELECT DISTINCT n.user_id FROM new_rows n WHERE n.user_id IS NOT NULL));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM report_stale_bookings_of(
+            array(SELECT d FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  CROSS JOIN LATERAL (VALUES
+                      ((o.created_at AT TIME ZONE 'UTC')::date),
+                      ((n.created_at AT TIME ZONE 'UTC')::date),
+                      (CASE WHEN o.status = 'completed'
+                            THEN (o.scheduled_at AT TIME ZONE 'UTC')::date END),
+                      (CASE WHEN n.status = 'completed'
+                            THEN (n.scheduled_at AT TIME ZONE 'UTC')::date END)) AS t(d)
+                  WHERE (o.status, o.scheduled_at, o.duration_minutes, o.service_id,
+                         o.user_id, o.created_at)
+                        IS DISTINCT FROM (n.status, n.scheduled_at, n.duration_minutes,
+                                          n.service_id, n.user_id, n.created_at)),
+            array(SELECT p FROM old_rows o JOIN new_rows n ON n.id = o.id
+                  CROSS JOIN LATERAL (VALUES (o.user_id), (n.user_id)) AS t(p)
+                  WHERE o.user_id IS DISTINCT FROM n.user_id AND p IS NOT NULL));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM report_stale_bookings_of(
+            array(SELECT (o.created_at AT TIME ZONE 'UTC')::date FROM old_rows o
+                  UNION SELECT (o.scheduled_at AT TIME ZONE 'UTC')::date FROM old_rows o
+                  WHERE o.status = 'completed'),
+            array(SELECT DISTINCT o.user_id FROM old_rows o WHERE o.user_id IS NOT NULL));
+    ELSE
+        PERFORM report_stale_all();
+    END IF;
+    RETURN NULL;
+END $$;
 
 -- analytics_events: written only through analytics_ingest(); staff read them
 ALTER TABLE analytics_events ENABLE ROW LEVEL SECURITY;
@@ -168,6 +372,119 @@ CREATE POLICY owner_all ON analytics_daily_sources TO dreamer_owner
 CREATE POLICY app_select ON analytics_daily_sources FOR SELECT TO dreamer_app
     USING ((SELECT app_is_staff()));
 GRANT SELECT ON analytics_daily_sources TO dreamer_app;
+
+-- the days each write touched (report_stale_*: statement triggers, from the transition tables)
+CREATE TRIGGER users_report_insert
+    AFTER INSERT ON users
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_users();
+CREATE TRIGGER users_report_update
+    AFTER UPDATE ON users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_users();
+CREATE TRIGGER users_report_delete
+    AFTER DELETE ON users
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_users();
+CREATE TRIGGER users_report_truncate
+    AFTER TRUNCATE ON users
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_users();
+CREATE TRIGGER leads_report_insert
+    AFTER INSERT ON leads
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_leads();
+CREATE TRIGGER leads_report_update
+    AFTER UPDATE ON leads
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_leads();
+CREATE TRIGGER leads_report_delete
+    AFTER DELETE ON leads
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_leads();
+CREATE TRIGGER leads_report_truncate
+    AFTER TRUNCATE ON leads
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_leads();
+CREATE TRIGGER lead_activities_report_insert
+    AFTER INSERT ON lead_activities
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_activities();
+CREATE TRIGGER lead_activities_report_update
+    AFTER UPDATE ON lead_activities
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_activities();
+CREATE TRIGGER lead_activities_report_delete
+    AFTER DELETE ON lead_activities
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_activities();
+CREATE TRIGGER lead_activities_report_truncate
+    AFTER TRUNCATE ON lead_activities
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_activities();
+CREATE TRIGGER service_bookings_report_insert
+    AFTER INSERT ON service_bookings
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_bookings();
+CREATE TRIGGER service_bookings_report_update
+    AFTER UPDATE ON service_bookings
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_bookings();
+CREATE TRIGGER service_bookings_report_delete
+    AFTER DELETE ON service_bookings
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_bookings();
+CREATE TRIGGER service_bookings_report_truncate
+    AFTER TRUNCATE ON service_bookings
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION report_stale_bookings();
+
+-- the business roll-ups: staff read them; only report_refresh() writes them
+ALTER TABLE report_daily ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_daily FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON report_daily TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON report_daily FOR SELECT TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT ON report_daily TO dreamer_app;
+
+ALTER TABLE report_daily_leads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_daily_leads FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON report_daily_leads TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON report_daily_leads FOR SELECT TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT ON report_daily_leads TO dreamer_app;
+
+ALTER TABLE report_daily_revenue ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_daily_revenue FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON report_daily_revenue TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
+CREATE POLICY app_select ON report_daily_revenue FOR SELECT TO dreamer_app
+    USING ((SELECT app_is_staff()));
+GRANT SELECT ON report_daily_revenue TO dreamer_app;
+
+-- the stale days: the owner only (written by the triggers, emptied by report_refresh())
+ALTER TABLE report_stale ENABLE ROW LEVEL SECURITY;
+ALTER TABLE report_stale FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON report_stale TO dreamer_owner
+    USING (true)
+    WITH CHECK (true);
 
 -- today's visitor hashes and the daily salts: the owner only (no grant, forced RLS)
 ALTER TABLE analytics_visits ENABLE ROW LEVEL SECURITY;

@@ -24,6 +24,7 @@ GRANT EXECUTE ON FUNCTION
     auth_purge_expired(timestamp with time zone),
     chat_purge_anonymous(timestamp with time zone),
     analytics_retain(integer),
+    report_refresh(),
     claim_due_reminders(timestamp with time zone),
     enqueue_mail(text,uuid,uuid)
 TO dreamer_worker;
