@@ -62,13 +62,14 @@ async def _check(conn: asyncpg.Connection) -> None:
 
 
 async def _user(conn: asyncpg.Connection, email: str, days_ago: int = 0) -> uuid.UUID:
-    return await conn.fetchval(
+    made: uuid.UUID = await conn.fetchval(
         "insert into users (email, first_name, last_name, role, status, created_at)"
         " values ($1, 'P', 'Q', 'client', 'active', now() - make_interval(days => $2))"
         " returning id",
         email,
         days_ago,
     )
+    return made
 
 
 async def _lead(
@@ -78,7 +79,7 @@ async def _lead(
     days_ago: int = 0,
     user_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    lead = await conn.fetchval(
+    lead: uuid.UUID = await conn.fetchval(
         "insert into leads (email, source, user_id, created_at)"
         " values ($1, $2::lead_source, $3, now() - make_interval(days => $4)) returning id",
         email,
@@ -98,7 +99,7 @@ async def _lead(
 async def _booking(
     conn: asyncpg.Connection, user_id: uuid.UUID, service_id: uuid.UUID, hours_ahead: int
 ) -> uuid.UUID:
-    return await conn.fetchval(
+    made: uuid.UUID = await conn.fetchval(
         "insert into service_bookings (user_id, service_id, scheduled_at, duration_minutes)"
         " values ($1, $2, date_trunc('hour', now()) + make_interval(hours => $3), 90)"
         " returning id",
@@ -106,14 +107,16 @@ async def _booking(
         service_id,
         hours_ahead,
     )
+    return made
 
 
 @pytest.fixture
 async def service(owner_conn: asyncpg.Connection) -> uuid.UUID:
-    return await owner_conn.fetchval(
+    made: uuid.UUID = await owner_conn.fetchval(
         "insert into services (name, slug, pricing) values ('Hourly', 'hourly',"
         ' \'{"type": "hourly", "rate": 200, "currency": "EUR"}\') returning id'
     )
+    return made
 
 
 async def test_every_kind_of_write_leaves_the_rollups_equal_to_the_tables(
