@@ -175,13 +175,16 @@ BEGIN
     JOIN leads l ON l.created_at >= w.t0 AND l.created_at < w.t1
     GROUP BY 1, 2;
 
+    -- per day (LATERAL), so the meetings are found by their time, not among all completed ones
     INSERT INTO report_daily_revenue (day, service_id, completed, minutes)
-    SELECT w.day, b.service_id, count(*), sum(b.duration_minutes)
+    SELECT w.day, r.service_id, r.n, r.minutes
     FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
           FROM unnest(days) AS d) AS w(day, t0, t1)
-    JOIN service_bookings b ON b.scheduled_at >= w.t0 AND b.scheduled_at < w.t1
-    WHERE b.status = 'completed'
-    GROUP BY 1, 2;
+    CROSS JOIN LATERAL (SELECT b.service_id, count(*) AS n, sum(b.duration_minutes) AS minutes
+                        FROM service_bookings b
+                        WHERE b.scheduled_at >= w.t0 AND b.scheduled_at < w.t1
+                          AND b.status = 'completed'
+                        GROUP BY 1) r;
     RETURN cardinality(days);
 END $$;
 
