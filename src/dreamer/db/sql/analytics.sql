@@ -163,19 +163,23 @@ BEGIN
                           AND a.created_at >= w.t0 AND a.created_at < w.t1) f
     WHERE u.n + b.n + f.n > 0;
 
+    -- per day (LATERAL), as are the revenue's: each day is an index range of its own
     INSERT INTO report_daily_leads (day, source, leads, booked, converted)
-    SELECT w.day, l.source, count(*),
-           count(*) FILTER (WHERE EXISTS (
-               SELECT 1 FROM service_bookings b
-               WHERE b.user_id = coalesce(l.user_id, (
-                   SELECT u.id FROM users u WHERE lower(u.email) = l.email_normalized)))),
-           count(*) FILTER (WHERE l.status = 'converted')
+    SELECT w.day, c.source, c.leads, c.booked, c.converted
     FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
           FROM unnest(days) AS d) AS w(day, t0, t1)
-    JOIN leads l ON l.created_at >= w.t0 AND l.created_at < w.t1
-    GROUP BY 1, 2;
+    CROSS JOIN LATERAL (
+        SELECT l.source, count(*) AS leads,
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM service_bookings b
+                   WHERE b.user_id = coalesce(l.user_id, (
+                       SELECT u.id FROM users u WHERE lower(u.email) = l.email_normalized))))
+                   AS booked,
+               count(*) FILTER (WHERE l.status = 'converted') AS converted
+        FROM leads l WHERE l.created_at >= w.t0 AND l.created_at < w.t1
+        GROUP BY 1) c;
 
-    -- per day (LATERAL), so the meetings are found by their time, not among all completed ones
+    -- per day, so the meetings are found by their time, not among all completed ones
     INSERT INTO report_daily_revenue (day, service_id, completed, minutes)
     SELECT w.day, r.service_id, r.n, r.minutes
     FROM (SELECT d, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC'
