@@ -238,3 +238,33 @@ async def test_an_import_beyond_the_drivers_parameter_limit_is_one_transaction(
     applied = await client.post("/api/v1/leads/import?dryRun=false", content=body, headers=headers)
     assert applied.status_code == 200, applied.text
     assert await owner_conn.fetchval("select count(*) from leads") == rows
+
+
+@pytest.mark.parametrize("matching", [3, 700], ids=["rare term", "common term"])
+async def test_search_pages_are_complete_either_side_of_the_probe(
+    client: httpx.AsyncClient, admin: Account, owner_conn: asyncpg.Connection, matching: int
+) -> None:
+    """A rare term is read through the full-text index (at most SEARCH_PROBE matches), a
+    common one by the date walk: both give every match once, newest first, across pages."""
+    from dreamer.leads.repository import SEARCH_PROBE
+
+    assert 3 <= SEARCH_PROBE < 700  # one case each side
+    await owner_conn.execute(
+        "insert into leads (email, company, created_at)"
+        " select 'l' || g || '@example.com', case when g % 2 = 0 then 'Zephyr Works' end,"
+        "        now() - make_interval(mins => g)"
+        " from generate_series(1, $1 * 2) g",
+        matching,
+    )
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"q": "zephyr", "limit": 100}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/api/v1/leads", params=params, headers=admin.auth)).json()
+        seen += [x["email"] for x in page["data"]]
+        cursor = page["meta"]["nextCursor"]
+        if not cursor:
+            break
+    assert seen == [f"l{g}@example.com" for g in range(2, matching * 2 + 1, 2)]
