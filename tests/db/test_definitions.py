@@ -176,9 +176,10 @@ async def test_grants_cover_every_column_but_the_secrets(owner_conn: asyncpg.Con
 
 # A view runs as its owner: it reads past the table's policies and column grants. Each one the
 # app role may read is listed here, with the table it shows and why that is safe.
-APP_VIEWS = {
-    "staff_leads": "leads (no secret columns), gated by a one-time app_is_staff() check",
-}
+# (None today. A view gated by `WHERE (SELECT app_is_staff())` is not enough: on the nullable
+# side of an outer join the gate becomes a join filter, and the caller's ON clause runs on
+# every row before it.)
+APP_VIEWS: dict[str, str] = {}
 
 
 async def test_every_view_the_app_reads_is_reviewed(owner_conn: asyncpg.Connection) -> None:
@@ -213,5 +214,5 @@ def test_sql_files_define_no_function_twice() -> None:
         if line.startswith("CREATE OR REPLACE FUNCTION")
     ]
     assert len(defined) == len(set(defined))
-    assert len(defined) == 78
+    assert len(defined) == 79
     assert all("CREATE FUNCTION" not in line for line in texts.splitlines())

@@ -11,44 +11,27 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
-    Select,
     Text,
-    and_,
+    Uuid,
     any_,
     bindparam,
     cast,
-    column,
     delete,
-    func,
-    literal_column,
     select,
-    table,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from dreamer.db.repository import insert_and_get, insert_many
 from dreamer.leads.schemas import LeadFilter
 from dreamer.models import Lead, LeadActivity, LeadScoringRule
 
-# The staff's pipeline reads the leads through the view ``staff_leads`` (db/sql/leads.sql):
-# the same rows and columns for verified staff, none for anyone else, and its filters (enum
-# equality, full-text search) can be index conditions, which under the table's policy they
-# cannot. Rows come back as ``Lead`` objects.
-StaffLead = aliased(
-    Lead,
-    table("staff_leads", *(column(c.name, c.type) for c in Lead.__table__.columns)),
-    adapt_on_names=True,
-)
-
 SORTS = {
-    "createdAt": StaffLead.created_at,
-    "score": StaffLead.score,
-    "lastActivityAt": StaffLead.last_activity_at,
+    "createdAt": Lead.created_at,
+    "score": Lead.score,
+    "lastActivityAt": Lead.last_activity_at,
 }
 
 
@@ -68,34 +51,23 @@ async def capture(session: AsyncSession, payload: dict[str, Any]) -> Captured:
     return Captured(row.lead_id, row.created, row.assignee)
 
 
-def filtered(query: Select[Any], filters: LeadFilter) -> Select[Any]:
-    """``query`` narrowed to the leads matching ``filters``."""
-    conditions: list[Any] = []
-    if filters.status is not None:
-        conditions.append(StaffLead.status == filters.status)
-    if filters.source is not None:
-        conditions.append(StaffLead.source == filters.source)
-    if filters.assigned_to is not None:
-        conditions.append(StaffLead.assigned_to == filters.assigned_to)
-    if filters.tag is not None:
-        conditions.append(StaffLead.tags.contains([filters.tag]))
-    if filters.min_score is not None:
-        conditions.append(StaffLead.score >= filters.min_score)
-    if filters.max_score is not None:
-        conditions.append(StaffLead.score <= filters.max_score)
-    if filters.created_from is not None:
-        conditions.append(StaffLead.created_at >= filters.created_from)
-    if filters.created_to is not None:
-        conditions.append(StaffLead.created_at < filters.created_to)
-    if filters.search:
-        conditions.append(
-            StaffLead.search.op("@@")(
-                func.websearch_to_tsquery(
-                    literal_column("'simple'::regconfig"), cast(filters.search, Text)
-                )
-            )
-        )
-    return query.where(and_(*conditions)) if conditions else query
+def page_args(filters: LeadFilter) -> dict[str, Any]:
+    """``filters`` as ``staff_lead_page()`` takes them (only those given)."""
+    values: dict[str, Any] = {
+        "status": filters.status.value if filters.status is not None else None,
+        "source": filters.source,
+        "assigned_to": str(filters.assigned_to) if filters.assigned_to else None,
+        "tag": filters.tag,
+        "min_score": filters.min_score,
+        "max_score": filters.max_score,
+        "created_from": filters.created_from.isoformat() if filters.created_from else None,
+        "created_to": filters.created_to.isoformat() if filters.created_to else None,
+        "search": filters.search or None,
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+_PAGE = text("select staff_lead_page(cast(:p as jsonb))")
 
 
 async def page(
@@ -107,61 +79,22 @@ async def page(
     after: tuple[Any, uuid.UUID] | None,
     limit: int,
 ) -> Sequence[Lead]:
-    """Keyset pagination on (sort column, id): fast at any depth, stable under inserts."""
-    column = SORTS[sort]
-    query = filtered(select(StaffLead), filters)
-    if filters.search:
-        matches = await _few_matches(session, query)
-        if matches is not None:  # a rare term: its rows by primary key, whatever the order
-            query = query.where(StaffLead.id == any_(cast(matches, ARRAY(StaffLead.id.type))))
-    if after is not None:  # a row comparison: the index on (column, id) starts right there
-        position = tuple_(column, StaffLead.id)
-        query = query.where(position < tuple_(*after) if descending else position > tuple_(*after))
-    order = [*_fixed(filters, sort, descending)]
-    order += (
-        [column.desc(), StaffLead.id.desc()] if descending else [column.asc(), StaffLead.id.asc()]
-    )
-    query = query.order_by(*order).limit(limit)
-    return (await session.scalars(query)).all()
+    """Keyset pagination on (sort column, id): fast at any depth, stable under inserts.
 
-
-# A search matching at most this many leads is read through the full-text index and sorted.
-SEARCH_PROBE = 500
-
-
-async def _few_matches(session: AsyncSession, query: Select[Any]) -> list[uuid.UUID] | None:
-    """The ids of every lead ``query`` matches when there are at most ``SEARCH_PROBE``, else
-    None.
-
-    PostgreSQL estimates a term it has no statistics for (a name or an address nobody has) at
-    0.5 % of the rows, so for a page in date order it walks the date index and tests every
-    lead against the term: every row of the table, to find none. The probe asks the GIN index
-    for at most ``SEARCH_PROBE + 1`` matches, in no order (a bitmap scan: a few hundred heap
-    reads at most). A rare term's page is then those rows; a common term's page is the date
-    walk, which finds a page within about ``limit / frequency`` rows, and the probe's bound
-    keeps that short.
-    """
-    probe = query.with_only_columns(StaffLead.id).order_by(None).limit(SEARCH_PROBE + 1)
-    ids = list((await session.scalars(probe)).all())
-    return ids if len(ids) <= SEARCH_PROBE else None
-
-
-def _fixed(filters: LeadFilter, sort: str, descending: bool) -> list[Any]:
-    """The columns the filters fix, to lead the ORDER BY of a newest/oldest-first page.
-
-    They change no order (each holds one value), but PostgreSQL does not see that an enum
-    column compared to a constant is constant, so without them it cannot read the indexes on
-    (source, status, created_at, id) and (status, created_at, id) in order: it scanned the
-    newest leads and filtered them (15 ms and 5,600 rows for the first page of a rare status
-    and source in 100k leads) or sorted every match. With them, a page is an index range (0.3
-    ms), read forwards for newest first and backwards for oldest first.
-    """
-    if sort != "createdAt" or filters.status is None:
+    ``staff_lead_page()`` (db/sql/leads.sql) picks the page's ids where the filters can be
+    index conditions; the rows are then read here, under RLS, by primary key."""
+    args = {**page_args(filters), "sort": SORTS[sort].key, "descending": descending}
+    args["limit"] = limit
+    if after is not None:
+        value, after_id = after
+        args["after_value"] = value.isoformat() if isinstance(value, dt.datetime) else str(value)
+        args["after_id"] = str(after_id)
+    ids = list((await session.scalars(_PAGE, {"p": json.dumps(args)})).all())
+    if not ids:
         return []
-    columns = (
-        [StaffLead.source, StaffLead.status] if filters.source is not None else [StaffLead.status]
-    )
-    return [c.asc() if descending else c.desc() for c in columns]
+    rows = await session.scalars(select(Lead).where(Lead.id == any_(cast(ids, ARRAY(Uuid)))))
+    position = {lead_id: n for n, lead_id in enumerate(ids)}
+    return sorted(rows.all(), key=lambda lead: position[lead.id])
 
 
 async def get(session: AsyncSession, lead_id: uuid.UUID) -> Lead | None:
