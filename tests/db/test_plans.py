@@ -94,8 +94,8 @@ def _wasteful(node: dict[str, Any]) -> Iterator[str]:
     removed = int(node.get("Rows Removed by Filter", 0))
     big = _big(relation) and not relation.startswith(EDITORIAL)
     if "Scan" in str(node.get("Node Type")) and big and removed > MAX_FILTERED:
-        yield f"{node['Node Type']} on {relation} ({node.get('Index Name', '-')}) read and"
-        yield f" discarded {removed} rows"
+        index = node.get("Index Name", "-")
+        yield f"{node['Node Type']} on {relation} ({index}) read and discarded {removed} rows"
     for child in node.get("Plans", []):
         yield from _wasteful(child)
 

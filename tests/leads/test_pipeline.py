@@ -35,6 +35,21 @@ async def _lead(
     assert response.status_code == 201
 
 
+async def _every_page(
+    client: httpx.AsyncClient, admin: Account, params: dict[str, str | int]
+) -> list[str]:
+    """The addresses of every lead of the list, following its cursors to the end."""
+    seen: list[str] = []
+    cursor = None
+    while True:
+        asked = {**params, "cursor": cursor} if cursor else params
+        page = (await client.get("/api/v1/leads", params=asked, headers=admin.auth)).json()
+        seen += [x["email"] for x in page["data"]]
+        cursor = page["meta"]["nextCursor"]
+        if not cursor:
+            return seen
+
+
 async def _only_lead(client: httpx.AsyncClient, admin: Account) -> dict[str, object]:
     data = (await client.get("/api/v1/leads", headers=admin.auth)).json()["data"]
     assert len(data) == 1
@@ -156,17 +171,7 @@ async def test_list_filters_search_sort_and_cursor(
         await _lead(client, email=f"l{n}@example.com", company=company)
     found = await client.get("/api/v1/leads", params={"q": "quantum"}, headers=admin.auth)
     assert sorted(x["company"] for x in found.json()["data"]) == ["Quantum Leap", "Quantum Widgets"]
-    seen = []
-    cursor = None
-    while True:
-        params: dict[str, str | int] = {"limit": 2, "sort": "createdAt"}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await client.get("/api/v1/leads", params=params, headers=admin.auth)).json()
-        seen += [x["email"] for x in page["data"]]
-        cursor = page["meta"]["nextCursor"]
-        if not cursor:
-            break
+    seen = await _every_page(client, admin, {"limit": 2, "sort": "createdAt"})
     assert seen == ["l0@example.com", "l1@example.com", "l2@example.com"]
     scored = await client.get(
         "/api/v1/leads", params={"minScore": 10, "sort": "-score"}, headers=admin.auth
@@ -254,15 +259,5 @@ async def test_search_pages_are_complete_either_side_of_the_probe(
         " from generate_series(1, $1 * 2) g",
         matching,
     )
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, str | int] = {"q": "zephyr", "limit": 100}
-        if cursor:
-            params["cursor"] = cursor
-        page = (await client.get("/api/v1/leads", params=params, headers=admin.auth)).json()
-        seen += [x["email"] for x in page["data"]]
-        cursor = page["meta"]["nextCursor"]
-        if not cursor:
-            break
+    seen = await _every_page(client, admin, {"q": "zephyr", "limit": 100})
     assert seen == [f"l{g}@example.com" for g in range(2, matching * 2 + 1, 2)]

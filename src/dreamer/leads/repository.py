@@ -6,9 +6,10 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     Text,
@@ -51,22 +52,6 @@ async def capture(session: AsyncSession, payload: dict[str, Any]) -> Captured:
     return Captured(row.lead_id, row.created, row.assignee)
 
 
-def page_args(filters: LeadFilter) -> dict[str, Any]:
-    """``filters`` as ``staff_lead_page()`` takes them (only those given)."""
-    values: dict[str, Any] = {
-        "status": filters.status.value if filters.status is not None else None,
-        "source": filters.source,
-        "assigned_to": str(filters.assigned_to) if filters.assigned_to else None,
-        "tag": filters.tag,
-        "min_score": filters.min_score,
-        "max_score": filters.max_score,
-        "created_from": filters.created_from.isoformat() if filters.created_from else None,
-        "created_to": filters.created_to.isoformat() if filters.created_to else None,
-        "search": filters.search or None,
-    }
-    return {k: v for k, v in values.items() if v is not None}
-
-
 _PAGE = text("select staff_lead_page(cast(:p as jsonb))")
 
 
@@ -83,13 +68,11 @@ async def page(
 
     ``staff_lead_page()`` (db/sql/leads.sql) picks the page's ids where the filters can be
     index conditions; the rows are then read here, under RLS, by primary key."""
-    args = {**page_args(filters), "sort": SORTS[sort].key, "descending": descending}
-    args["limit"] = limit
+    given = {k: v for k, v in asdict(filters).items() if v is not None and v != ""}
+    args = {**given, "sort": SORTS[sort].key, "descending": descending, "limit": limit}
     if after is not None:
-        value, after_id = after
-        args["after_value"] = value.isoformat() if isinstance(value, dt.datetime) else str(value)
-        args["after_id"] = str(after_id)
-    ids = list((await session.scalars(_PAGE, {"p": json.dumps(args)})).all())
+        args["after_value"], args["after_id"] = after
+    ids = list((await session.scalars(_PAGE, {"p": orjson.dumps(args).decode()})).all())
     if not ids:
         return []
     rows = await session.scalars(select(Lead).where(Lead.id == any_(cast(ids, ARRAY(Uuid)))))

@@ -283,6 +283,7 @@ DECLARE
     conditions text[] := ARRAY['true'];
     order_prefix text := '';
     matches uuid[];
+    filter record;
 BEGIN
     IF NOT app_is_staff() THEN
         RAISE EXCEPTION 'the pipeline is for staff' USING ERRCODE = 'insufficient_privilege';
@@ -291,32 +292,25 @@ BEGIN
         RAISE EXCEPTION 'a page is sorted by created_at, score or last_activity_at'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF p ? 'status' THEN
-        conditions := array_append(conditions, '(l.status = ($1 ->> ''status'')::lead_status)');
-    END IF;
-    IF p ? 'source' THEN
-        conditions := array_append(conditions, '(l.source = ($1 ->> ''source'')::lead_source)');
-    END IF;
-    IF p ? 'assigned_to' THEN
-        conditions := array_append(conditions, '(l.assigned_to = ($1 ->> ''assigned_to'')::uuid)');
-    END IF;
-    IF p ? 'tag' THEN
-        conditions := array_append(conditions, '(l.tags @> jsonb_build_array($1 ->> ''tag''))');
-    END IF;
-    IF p ? 'min_score' THEN
-        conditions := array_append(conditions, '(l.score >= ($1 ->> ''min_score'')::integer)');
-    END IF;
-    IF p ? 'max_score' THEN
-        conditions := array_append(conditions, '(l.score <= ($1 ->> ''max_score'')::integer)');
-    END IF;
-    IF p ? 'created_from' THEN
-        conditions := array_append(conditions, '(l.created_at >= ($1 ->> ''created_from'')::timestamptz)');
-    END IF;
-    IF p ? 'created_to' THEN
-        conditions := array_append(conditions, '(l.created_at < ($1 ->> ''created_to'')::timestamptz)');
-    END IF;
+    -- each filter given in p adds its condition; the value is read from $1 when it runs
+    FOR filter IN
+        SELECT f.name, f.condition FROM (VALUES
+            ('status', '(l.status = ($1 ->> ''status'')::lead_status)'),
+            ('source', '(l.source = ($1 ->> ''source'')::lead_source)'),
+            ('assigned_to', '(l.assigned_to = ($1 ->> ''assigned_to'')::uuid)'),
+            ('tag', '(l.tags @> jsonb_build_array($1 ->> ''tag''))'),
+            ('min_score', '(l.score >= ($1 ->> ''min_score'')::integer)'),
+            ('max_score', '(l.score <= ($1 ->> ''max_score'')::integer)'),
+            ('created_from', '(l.created_at >= ($1 ->> ''created_from'')::timestamptz)'),
+            ('created_to', '(l.created_at < ($1 ->> ''created_to'')::timestamptz)')
+        ) AS f(name, condition)
+        WHERE p ? f.name
+    LOOP
+        conditions := array_append(conditions, filter.condition);
+    END LOOP;
     IF p ? 'search' THEN
-        conditions := array_append(conditions, '(l.search @@ websearch_to_tsquery(''simple''::regconfig, $1 ->> ''search''))');
+        conditions := array_append(conditions,
+            '(l.search @@ websearch_to_tsquery(''simple''::regconfig, $1 ->> ''search''))');
         EXECUTE format('SELECT array_agg(id) FROM (SELECT l.id FROM leads l WHERE %s LIMIT %s) s',
                        array_to_string(conditions, ' AND '), probe + 1)
             INTO matches USING p;
