@@ -8,6 +8,7 @@ costs more than most of them do (``tests/test_app.py`` keeps it so).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import types
 import typing
@@ -286,7 +287,7 @@ def rate_limit(
     if invalid_cost is not None:
         if body is None or not 0 < invalid_cost <= 1:
             raise ValueError(f"rate_limit({scope!r}): invalid_cost needs a body and (0, 1]")
-        return _rate_limit_any_body(scope, setting, subject, TypeAdapter(body), invalid_cost)
+        return _rate_limit_any_body(scope, setting, subject, _adapter(body), invalid_cost)
 
     async def hit(
         ctx: Context, settings: SettingsDep, limiter: LimiterDep, body: Any = None
@@ -310,6 +311,24 @@ def rate_limit(
     return dependency
 
 
+@functools.cache
+def _adapter(body: Any) -> TypeAdapter[Any]:
+    """One adapter per body type: the limits of a route share it, and its parse (``_body_once``)."""
+    return TypeAdapter(body)
+
+
+async def _body_once(request: Request, model: TypeAdapter[Any]) -> Any:
+    """The body as ``model``, or None when it does not validate: parsed once per request
+    however many limits of the route price it."""
+    parsed: dict[int, Any] = request.scope.setdefault("dreamer.limit_bodies", {})
+    if id(model) not in parsed:
+        try:
+            parsed[id(model)] = model.validate_json(await request.body())
+        except ValidationError:
+            parsed[id(model)] = None
+    return parsed[id(model)]
+
+
 def _rate_limit_any_body(
     scope: str, setting: str, subject: Subject, model: TypeAdapter[Any], invalid_cost: float
 ) -> params.Depends:
@@ -320,10 +339,8 @@ def _rate_limit_any_body(
     async def hit(
         request: Request, ctx: Context, settings: SettingsDep, limiter: LimiterDep
     ) -> None:
-        try:
-            parsed, cost = model.validate_json(await request.body()), 1.0
-        except ValidationError:
-            parsed, cost = None, invalid_cost
+        parsed = await _body_once(request, model)
+        cost = invalid_cost if parsed is None else 1.0
         key = subject(ctx, parsed)
         if key is not None:
             await limiter.hit(scope, key, getattr(settings, setting), cost)

@@ -218,16 +218,36 @@ async def _db_error(request: Request, exc: Exception) -> Response:
             "Invalid input",
             "A value is out of range or of the wrong type",
         )
+    lost = exc.connection_invalidated or sqlstate is None
+    return await _by_sqlstate(request, exc, sqlstate, constraint, cause, lost=lost)
+
+
+async def _raw_db_error(request: Request, exc: Exception) -> Response:
+    """The raw asyncpg statements (``db.reader``, ``db.ratelimit``): the same answers as
+    through SQLAlchemy. An error without SQLSTATE is a connection that went away."""
+    sqlstate = getattr(exc, "sqlstate", None)
+    lost = isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError) or not sqlstate
+    return await _by_sqlstate(
+        request, exc, sqlstate, getattr(exc, "constraint_name", None), exc, lost=lost
+    )
+
+
+async def _by_sqlstate(
+    request: Request,
+    exc: Exception,
+    sqlstate: str | None,
+    constraint: str | None,
+    cause: object,
+    *,
+    lost: bool,
+) -> Response:
     mapped = _SQLSTATE.get(sqlstate or "") or (
         _SQLSTATE["22P02"] if sqlstate and sqlstate.startswith("22") else None
     )
     if mapped is None:
-        if (
-            exc.connection_invalidated
-            or sqlstate is None
-            or sqlstate.startswith(("08", "57P"))  # connection lost; server shutting down
-        ):
-            log.warning("database unavailable: %s", type(exc.orig).__name__)
+        if lost or (sqlstate or "").startswith(("08", "53", "57P")):
+            # connection lost; out of connections, memory or disk; shutting down or starting
+            log.warning("database unavailable: %s", type(cause).__name__)
             return _unavailable(request, "Database unavailable")
         return await _unexpected(request, exc)
     status, slug, title, detail = mapped
@@ -237,7 +257,7 @@ async def _db_error(request: Request, exc: Exception) -> Response:
         request.url.path,
         sqlstate,
         constraint,
-        getattr(getattr(exc.orig, "__cause__", None), "column_name", None),
+        getattr(cause, "column_name", None),
     )
     extra = {"constraint": constraint} if constraint else None
     return problem_response(request, status, slug, title, detail, extra=extra)
@@ -293,6 +313,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _db_error)
     app.add_exception_handler(asyncpg.exceptions.DataError, _unencodable)
+    app.add_exception_handler(asyncpg.PostgresError, _raw_db_error)
+    app.add_exception_handler(asyncpg.InterfaceError, _raw_db_error)
+    app.add_exception_handler(asyncpg.InternalClientError, _raw_db_error)
     app.add_exception_handler(PoolTimeout, _pool_exhausted)
     app.add_exception_handler(OSError, _unreachable)  # ConnectionRefusedError and kin
     app.add_exception_handler(Exception, _unexpected)

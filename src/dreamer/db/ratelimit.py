@@ -13,47 +13,35 @@ belongs to these connections only, so no other transaction can ever inherit it.
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from dreamer.core.config import parse_rate
 from dreamer.core.errors import RateLimited
-from dreamer.db.urls import async_url
+from dreamer.db.reader import LazyPool
+from dreamer.db.urls import plain_url
 
-_HIT = text("select rate_limit_hit(:key, :limit, :window, :cost)")
+_HIT = "select rate_limit_hit($1, $2, $3, $4)"
 
 
 class RateLimiter:
     def __init__(self, url: str, *, pool_size: int = 4, pool_timeout: float = 30.0) -> None:
-        # One statement in autocommit: one round trip, and the bucket's row is locked only for
-        # that statement (under a burst on one key the hits queue on that row, not on the pool).
-        self.engine = create_async_engine(
-            async_url(url),
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_timeout=pool_timeout,
-            pool_recycle=1800,
-            hide_parameters=True,
-            isolation_level="AUTOCOMMIT",
-            connect_args={
-                "server_settings": {
-                    "application_name": "dreamer-limits",
-                    "synchronous_commit": "off",
-                }
-            },
+        # One statement in autocommit on raw asyncpg: one round trip, and the bucket's row is
+        # locked only for that statement (under a burst on one key the hits queue on that
+        # row, not on the pool). A fixed pool: a hit waits microseconds for a connection
+        # rather than open one (an overflow pool opened and closed one per few requests).
+        self.pool = LazyPool(
+            plain_url(url),
+            size=pool_size,
+            timeout=pool_timeout,
+            server_settings={"application_name": "dreamer-limits", "synchronous_commit": "off"},
         )
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self.pool.close()
 
     async def hit(self, scope: str, subject: str, rate: str, cost: float = 1.0) -> None:
         """Count an attempt of ``cost`` for ``scope:subject``; raise 429 past ``rate``
         ("N/seconds"), with the seconds until the attempt would be allowed."""
         limit, window = parse_rate(rate)
-        async with self.engine.connect() as conn:
-            retry_after = await conn.scalar(
-                _HIT,
-                {"key": f"{scope}:{subject}", "limit": limit, "window": window, "cost": cost},
-            )
+        async with self.pool.acquire() as conn:
+            retry_after = await conn.fetchval(_HIT, f"{scope}:{subject}", limit, window, cost)
         if retry_after:
             raise RateLimited(int(retry_after), "Too many attempts; try again later")

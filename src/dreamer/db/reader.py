@@ -43,15 +43,23 @@ async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
     ``set_config``, no LISTEN, no advisory locks), so there is nothing to reset."""
 
 
-class PublicReader:
-    def __init__(self, url: str, *, size: int, timeout: float) -> None:
+class LazyPool:
+    """An asyncpg pool of at most ``size`` connections, opened on first use and kept: a
+    request beyond ``size`` waits for a connection (``timeout``: then 503) rather than opening
+    one for itself. A connection opened per burst costs a fork, a SCRAM handshake and a cold
+    plan cache on the server, several times the statement it was opened for."""
+
+    def __init__(
+        self, url: str, *, size: int, timeout: float, server_settings: dict[str, str]
+    ) -> None:
         self.url = url
         self.size = size
         self.timeout = timeout
+        self.server_settings = server_settings
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
-    async def _get(self) -> asyncpg.Pool:
+    async def get(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._lock:
                 if self._pool is None:
@@ -61,33 +69,21 @@ class PublicReader:
                         max_size=self.size,
                         init=_codecs,
                         reset=_nothing_to_reset,
-                        server_settings={
-                            "application_name": "dreamer-read",
-                            "default_transaction_read_only": "on",
-                        },
+                        server_settings=self.server_settings,
                     )
         return self._pool
 
-    async def fetch(self, sql: str, *args: Any) -> Sequence[asyncpg.Record]:
-        pool = await self._get()
-        async with pool.acquire(timeout=self.timeout) as conn:
-            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
-            return rows
-
-    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        pool = await self._get()
-        async with pool.acquire(timeout=self.timeout) as conn:
-            row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
-            return row
-
     @asynccontextmanager
-    async def as_caller(self, ctx: RequestContext) -> AsyncIterator[asyncpg.Connection]:
-        """A read-only transaction as ``ctx`` (401 when its session has ended)."""
-        pool = await self._get()
-        async with pool.acquire(timeout=self.timeout) as conn, conn.transaction(readonly=True):
-            if not await conn.fetchval(BEGIN_RAW, *context_args(ctx)):
-                raise StaleIdentity
-            yield conn
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        pool = await self.get()
+        async with pool.acquire(timeout=self.timeout) as conn:
+            try:
+                yield conn
+            except (asyncpg.InterfaceError, asyncpg.InternalClientError):
+                # A connection the server dropped while it sat idle can fail with a protocol
+                # state error (MagicStack/asyncpg#1069) and stay open: never pool it again.
+                conn.terminate()
+                raise
 
     async def close(self) -> None:
         """Close the pool, waiting at most SHUTDOWN_SECONDS for connections still in use."""
@@ -97,3 +93,34 @@ class PublicReader:
                 await asyncio.wait_for(pool.close(), SHUTDOWN_SECONDS)
             except TimeoutError:
                 pool.terminate()
+
+
+class PublicReader(LazyPool):
+    def __init__(self, url: str, *, size: int, timeout: float) -> None:
+        super().__init__(
+            url,
+            size=size,
+            timeout=timeout,
+            server_settings={
+                "application_name": "dreamer-read",
+                "default_transaction_read_only": "on",
+            },
+        )
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[asyncpg.Record]:
+        async with self.acquire() as conn:
+            rows: list[asyncpg.Record] = await conn.fetch(sql, *args)
+            return rows
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        async with self.acquire() as conn:
+            row: asyncpg.Record | None = await conn.fetchrow(sql, *args)
+            return row
+
+    @asynccontextmanager
+    async def as_caller(self, ctx: RequestContext) -> AsyncIterator[asyncpg.Connection]:
+        """A read-only transaction as ``ctx`` (401 when its session has ended)."""
+        async with self.acquire() as conn, conn.transaction(readonly=True):
+            if not await conn.fetchval(BEGIN_RAW, *context_args(ctx)):
+                raise StaleIdentity
+            yield conn

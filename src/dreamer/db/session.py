@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +36,18 @@ from dreamer.db.urls import async_url, plain_url
 __all__ = ["ANONYMOUS", "SYSTEM", "Database", "RequestContext", "StaleIdentity", "context_params"]
 
 
+def _closed_is_replaced(engine: AsyncEngine) -> None:
+    """A pooled connection the server has dropped (a restart, a failover, a DBA's
+    ``pg_terminate_backend``) is replaced when it is checked out, not handed to a request that
+    would fail on it: no round trip, the driver already saw the socket close."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _check(dbapi_connection: object, record: object, proxy: object) -> None:
+        driver = getattr(record, "driver_connection", None)
+        if isinstance(driver, asyncpg.Connection) and driver.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
+
+
 class Database:
     """The app role's engine and session factory."""
 
@@ -41,10 +55,14 @@ class Database:
         self, url: str, *, pool_size: int = 10, pool_timeout: float = 30.0, echo: bool = False
     ) -> None:
         self.url = url
+        # Fixed pools (no overflow): past pool_size a request waits for a connection (at most
+        # pool_timeout, then 503) rather than open one of its own that is closed again when it
+        # is returned: under a burst that was a new backend every few requests, each paying a
+        # fork, a SCRAM handshake and cold plan caches (see dreamer.db.reader.LazyPool).
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
             pool_timeout=pool_timeout,
             pool_pre_ping=False,
             pool_recycle=1800,
@@ -52,6 +70,7 @@ class Database:
             hide_parameters=True,  # bound values (hashes, digests) never reach logs or errors
             connect_args={"server_settings": {"application_name": "dreamer"}},
         )
+        _closed_is_replaced(self.engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # The hottest anonymous reads, on raw asyncpg (dreamer.db.reader).
         self.public = PublicReader(
@@ -61,7 +80,7 @@ class Database:
         self.reader: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=max(2, pool_size // 2),
-            max_overflow=max(2, pool_size // 2),
+            max_overflow=0,
             pool_timeout=pool_timeout,
             pool_recycle=1800,
             isolation_level="AUTOCOMMIT",
@@ -73,6 +92,7 @@ class Database:
                 }
             },
         )
+        _closed_is_replaced(self.reader)
 
     @asynccontextmanager
     async def transaction(self, ctx: RequestContext) -> AsyncIterator[AsyncSession]:
