@@ -159,6 +159,29 @@ async def test_answers_come_from_the_provider_grounded_in_the_site(
     ]
 
 
+async def test_a_long_conversation_sends_its_latest_messages(
+    llm_client: httpx.AsyncClient, provider: tuple[str, Fake], owner_conn: asyncpg.Connection
+) -> None:
+    """Past a thousand messages the provider still gets the conversation's last
+    ``assistant.HISTORY`` messages, in order: not its oldest ones, and not all of them."""
+    from dreamer.chat import assistant
+
+    _url, fake = provider
+    conversation = await _start(llm_client)
+    await owner_conn.execute(
+        "insert into chat_messages (conversation_id, role, content, created_at)"
+        " select $1, case when n % 2 = 0 then 'user' else 'assistant' end, 'message ' || n,"
+        " now() - interval '1 day' + n * interval '1 second' from generate_series(1, 1030) n",
+        uuid.UUID(conversation),
+    )
+    asked = await _ask(llm_client, conversation, "And the workshop?")
+    assert asked.status_code == 201, asked.text
+    history = fake.requests[-1]["messages"][1:-1]
+    first = 1031 - assistant.HISTORY
+    assert [m["content"] for m in history] == [f"message {n}" for n in range(first, 1031)]
+    assert history[-1]["role"] == "user"  # 1030 is even
+
+
 @pytest.mark.parametrize("mode", ["error", "slow"])
 async def test_a_failing_provider_degrades_politely(
     llm_client: httpx.AsyncClient, provider: tuple[str, Fake], mode: str

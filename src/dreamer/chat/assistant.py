@@ -23,6 +23,9 @@ from typing import Any
 PROVIDER = "builtin"
 MODEL = "dreamer-site-assistant"
 MAX_SOURCES = 3
+# A turn carries the conversation's last HISTORY messages (an LLM's context, and what the
+# built-in answer counts as its prompt), not the whole conversation.
+HISTORY = 20
 RELEVANT = 0.3  # a source is shown when its rank is at least this share of the best one's
 _MARKS = re.compile(r"</?mark>")
 BOOKING_HINT = (

@@ -111,6 +111,21 @@ async def messages(session: AsyncSession, conversation_id: uuid.UUID) -> Sequenc
     return (await session.scalars(query)).all()
 
 
+async def recent(
+    session: AsyncSession, conversation_id: uuid.UUID, limit: int
+) -> list[dict[str, str]]:
+    """The conversation's last ``limit`` messages, oldest first, as ``{"role", "content"}``:
+    what a turn sends as its history, at the same cost however long the conversation is."""
+    query = (
+        select(ChatMessage.role, ChatMessage.content)
+        .where(ChatMessage.conversation_id == conversation_id)
+        .order_by(ChatMessage.created_at.desc(), ChatMessage.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(query)).all()
+    return [{"role": role, "content": content} for role, content in reversed(rows)]
+
+
 async def add_message(
     session: AsyncSession, conversation_id: uuid.UUID, **values: Any
 ) -> ChatMessage:

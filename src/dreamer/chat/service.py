@@ -195,10 +195,7 @@ async def ask(
     if not conversation.is_active:
         raise Conflict("This conversation is archived: start a new one")
     await within_quota(session, quota, model)
-    history = [
-        {"role": m.role, "content": m.content}
-        for m in await repository.messages(session, conversation_id)
-    ]
+    history = await repository.recent(session, conversation_id, assistant.HISTORY)
     question = await repository.add_message(session, conversation_id, role="user", content=text)
     if not conversation.title:
         await repository.update_conversation(session, conversation_id, {"title": _title(text)})
@@ -256,7 +253,7 @@ def llm_messages(turn: Turn, site: str) -> list[dict[str, str]]:
     system = prompt + "\n\nSite content:\n" + (context or "(none)")
     return [
         {"role": "system", "content": system},
-        *turn.history[-20:],
+        *turn.history,
         {"role": "user", "content": turn.text},
     ]
 
