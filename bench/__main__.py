@@ -67,7 +67,20 @@ LIMITS = (
     "RATE_LIMIT_LOGIN_ACCOUNT_IP",
     "RATE_LIMIT_LOGIN_ACCOUNT",
     "RATE_LIMIT_LOGIN_DEVICE",
+    "RATE_LIMIT_CHAT_IP",
 )
+# the chat quotas of anonymous visitors, raised for the run (messages per hour, per day, tokens)
+CHAT_QUOTAS = "anonymous=1000000000/1000000000/1000000000000"
+VISITORS = 64  # anonymous visitors chatting at once, a conversation each
+CHAT_LUA = """
+local conversations = {$CONVERSATIONS}
+request = function()
+  local pick = conversations[math.random(#conversations)]
+  return wrk.format("POST", "/api/v1/chat/conversations/" .. pick[2] .. "/messages",
+    {["Content-Type"] = "application/json", ["X-Visitor-Id"] = pick[1]},
+    '{"content": "How much does an AI strategy consultation cost, and how long does it take?"}')
+end
+"""
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,8 @@ class Scenario:
     which: str  # which Dreamer: "cached" (dreamer serve) or "uncached" (PUBLIC_CACHE=false)
     path: str
     baseline_path: str  # what the baseline serves for the ratio (the same read; for lead
-    target: float  # capture the service read, whose rate it is held against)
+    target: float | None  # capture the service read, whose rate it is held against; None:
+    # no target, the ratio is reported)
     signed_in: bool = False
     lua: str | None = None
     peer_target: float | None = None  # the ratio to the DRF peer (bench/peer), same path
@@ -148,6 +162,14 @@ SCENARIOS = [
         f"/api/v1/services/{SLUG}",
         0.35,
         lua=CONTACT_LUA,
+    ),
+    Scenario(
+        "chat turn (built-in)",
+        "cached",
+        "/api/v1/chat/conversations",
+        f"/api/v1/services/{SLUG}",
+        None,
+        lua=CHAT_LUA,
     ),
 ]
 
@@ -246,7 +268,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
         env.update(DREAMER_HOME=home, WORKERS=str(args.workers), LOG_LEVEL="WARNING")
         env.update(RUN_WORKER="false", PORT=str(ports["cached"]), SECRET_KEY=secrets.token_hex(32))
-        env.update(dict.fromkeys(LIMITS, UNLIMITED))
+        env.update(dict.fromkeys(LIMITS, UNLIMITED), CHAT_QUOTAS=CHAT_QUOTAS)
         dreamer = [sys.executable, "-m", "dreamer.cli"]
         print(f"generating the data set (scale {SCALE}) …", flush=True)
         subprocess.run([*dreamer, "bench", "generate", "--scale", SCALE], env=env, check=True)
@@ -299,7 +321,7 @@ def main() -> None:
                 _wait_ready(f"{urls['peer']}/api/v1/services")
                 email = asyncio.run(_busiest_client(roles["owner"]))
                 token = _login(urls["cached"], email)
-                results = _run(args, urls, token)
+                results = _run(args, urls, token, _conversations(urls["cached"]))
                 memory = _worker_rss_mb(serve_pid)  # after the reads and the lead capture
                 logins = _logins(args, urls["cached"], email)
                 memory_at_logins = _worker_rss_mb(serve_pid)  # each hash holds 64 MiB
@@ -432,7 +454,26 @@ def _role_url(env: dict[str, str], role: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _run(args: argparse.Namespace, urls: dict[str, str], token: str) -> dict[str, dict[str, Load]]:
+def _conversations(base: str) -> str:
+    """A conversation for each of ``VISITORS`` anonymous visitors, as a Lua table of
+    ``{visitor id, conversation id}`` for ``CHAT_LUA``."""
+    pairs = []
+    for _ in range(VISITORS):
+        visitor = secrets.token_hex(16)
+        response = httpx.post(
+            f"{base}/api/v1/chat/conversations",
+            json={},
+            headers={"X-Visitor-Id": visitor},
+            timeout=30,
+        )
+        response.raise_for_status()
+        pairs.append(f'{{"{visitor}", "{response.json()["data"]["id"]}"}}')
+    return ", ".join(pairs)
+
+
+def _run(
+    args: argparse.Namespace, urls: dict[str, str], token: str, conversations: str
+) -> dict[str, dict[str, Load]]:
     print(
         f"wrk: {args.connections} connections, {args.seconds}s, best of {args.rounds} rounds;"
         f" {args.workers} workers each; {os.cpu_count()} cores shared with the load generator"
@@ -447,8 +488,9 @@ def _run(args: argparse.Namespace, urls: dict[str, str], token: str) -> dict[str
     for _ in range(args.rounds):
         for scenario in SCENARIOS:
             headers = bearer if scenario.signed_in else None
+            lua = scenario.lua and scenario.lua.replace("$CONVERSATIONS", conversations)
             sides = [
-                ("dreamer", f"{urls[scenario.which]}{scenario.path}", scenario.lua),
+                ("dreamer", f"{urls[scenario.which]}{scenario.path}", lua),
                 ("baseline", f"{urls['baseline']}{scenario.baseline_path}", None),
             ]
             if scenario.peer_target is not None:
@@ -475,7 +517,7 @@ def _report(
         name, target = scenario.name, scenario.target
         ours, theirs = results[name]["dreamer"], results[name]["baseline"]
         ratio = ours.requests_per_second / theirs.requests_per_second
-        verdict = f"≥{target} {'ok' if ratio >= target else 'MISS'}"
+        verdict = "report" if target is None else f"≥{target} {'ok' if ratio >= target else 'MISS'}"
         line = (
             f"{name:27} {ours.requests_per_second:8.0f} {ours.p50_ms:7.2f} {ours.p99_ms:7.2f}"
             f" {ours.errors:6d} {theirs.requests_per_second:9.0f} {ratio:6.2f} {verdict:>9}"

@@ -40,8 +40,12 @@ BIG = (
     "case_studies",
     "testimonials",
     "content_revisions",
+    "chat_conversations",
+    "chat_messages",
+    "chat_usage",
 )
-# Content for the public reads (the generator writes none): a site with a large archive.
+# More content for the public reads than the generator's 100 items at this scale: a site with
+# a large archive.
 CONTENT = """
 insert into content_pages (title, slug, page_type, content, status, published_at)
 select 'Page ' || g, 'plan-page-' || g,
@@ -205,6 +209,16 @@ async def test_key_queries_use_indexes_at_scale(
             " order by 2 desc limit 1"
         )
         lead_id = await owner.fetchval("select id from leads order by created_at desc limit 1")
+        chatter = await owner.fetchrow(  # the longest anonymous conversation
+            "select c.id, c.session_id from chat_conversations c"
+            " join chat_messages m on m.conversation_id = c.id where c.user_id is null"
+            " group by c.id order by count(*) desc limit 1"
+        )
+        regular = await owner.fetchrow(  # the client with the most conversations
+            "select u.id, u.email from users u join chat_conversations c on c.user_id = u.id"
+            " where u.role = 'client' and u.status = 'active' group by u.id"
+            " order by count(*) desc limit 1"
+        )
         await owner.execute(CONTENT)
         day = await owner.fetchval(
             "select date_trunc('day', scheduled_at) from service_bookings"
@@ -294,6 +308,32 @@ async def test_key_queries_use_indexes_at_scale(
         await call("case studies by industry", "GET", "/api/v1/case-studies?industry=retail")
         await call("testimonials", "GET", "/api/v1/testimonials", params={"featured": "true"})
         await call("site search", "GET", "/api/v1/search", params={"q": "forecasting guide"})
+        as_regular = {"Authorization": f"Bearer {(await login(regular['email']))['accessToken']}"}
+        await call("own conversations", "GET", "/api/v1/chat/conversations", headers=as_regular)
+        visitor = {"X-Visitor-Id": chatter["session_id"]}
+        await call(
+            "a long conversation",
+            "GET",
+            f"/api/v1/chat/conversations/{chatter['id']}",
+            headers=visitor,
+        )
+        await call(
+            "a chat turn in it",
+            "POST",
+            f"/api/v1/chat/conversations/{chatter['id']}/messages",
+            json={"content": "How much does a forecasting project cost?"},
+            headers=visitor,
+        )
+        # (Not the staff's unfiltered list: its page is in index order, but its total counts
+        # every conversation; docs/PERFORMANCE.md, "Not done yet".)
+        await call(
+            "staff: a user's conversations",
+            "GET",
+            "/api/v1/admin/chat/conversations",
+            params={"userId": str(regular["id"])},
+            headers=as_staff,
+        )
+        await call("staff: chat usage", "GET", "/api/v1/admin/chat/usage", headers=as_staff)
         # (Not the staff's list by status: under an RLS policy that reads columns, PostgreSQL
         # may not use a non-leakproof operator, such as enum equality, as an index condition.
         # An editorial back office holds thousands of items, not millions: a scan is fine.)

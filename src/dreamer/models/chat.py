@@ -29,6 +29,7 @@ class ChatConversation(Base):
         Index("idx_chat_conversations_user_id", "user_id"),
         Index("idx_chat_conversations_session_id", "session_id"),
         Index("idx_chat_conversations_created_at", text("created_at DESC")),
+        Index("idx_chat_conversations_activity", text("updated_at DESC"), text("id DESC")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -1,18 +1,24 @@
 """``dreamer bench generate``: a realistic, reproducible data set at a chosen scale.
 
-Scale 1 is about 10k users, 100k leads with 500k activities, 20k bookings, 1M audit rows and
-1M analytics events of the last 30 days (with their daily roll-ups);
-scale N is N times that (fractions make small sets for tests). Everything loads through COPY
-(asyncpg's binary protocol) as the owner role into the real schema, with its RLS policies,
-triggers, constraints and partitions in place: the audit trail, the lead scores and the
-booking activities are written by the database's own triggers, exactly as in production, and
-the audit trail is then filled up to its share with login events of the last month.
+Scale 1 is about 10k users, 100k leads with 500k activities, 20k bookings, 1M audit rows,
+2,000 pages and case studies (and 300 testimonials, with 30 days of views), 100k chat
+conversations with 1M messages (and their hourly token usage), and 1M analytics events of the
+last 30 days (with their daily roll-ups); scale N is N times that (fractions make small sets
+for tests). Everything loads through COPY (asyncpg's binary protocol) as the owner role into
+the real schema, with its RLS policies, triggers, constraints and partitions in place: the
+audit trail, the lead scores, the booking activities and the content revisions are written by
+the database's own triggers, exactly as in production; the audit trail is filled up to its
+share with login events of the last month before the content and the chat, whose own audit
+rows come on top.
 
 The distributions are the ones a consultancy's site sees: sign-ups and leads grow over two
 years with a weekly rhythm (weekdays busy, weekends quiet) and a summer and December dip; the
 pipeline thins from new to converted, older leads have moved further; activity per lead,
-bookings per client and logins per user are heavy-tailed (a few heavy users). The same seed
-and the same ``as_of`` date give the same rows, byte for byte.
+bookings per client, logins per user, conversations per person and messages per conversation
+are heavy-tailed (a few heavy users); a few items take most page views, and most of the site
+is about a few topics (so search terms are skewed too); the assistant's answers carry the
+model of their day (a new version every few months) and token counts that grow with the
+history sent. The same seed and the same ``as_of`` date give the same rows, byte for byte.
 """
 
 from __future__ import annotations
@@ -33,7 +39,17 @@ import orjson
 from dreamer.db.urls import plain_url
 
 # what scale 1 holds
-BASE = {"users": 10_000, "leads": 100_000, "activities": 500_000, "bookings": 20_000}
+BASE = {
+    "users": 10_000,
+    "leads": 100_000,
+    "activities": 500_000,
+    "bookings": 20_000,
+    "pages": 1_500,
+    "case_studies": 500,
+    "testimonials": 300,
+    "conversations": 100_000,
+}
+MESSAGES_PER_CONVERSATION = 10  # 1M chat messages at scale 1, heavy-tailed per conversation
 AUDIT_ROWS = 1_000_000
 EVENTS = 1_000_000  # analytics events of the last 30 days at scale 1
 PATHS = (
@@ -281,6 +297,93 @@ AGENTS = (
 )
 
 
+# content and chat
+TOPICS = (
+    "generative AI",
+    "machine learning",
+    "data strategy",
+    "document processing",
+    "demand forecasting",
+    "customer support automation",
+    "computer vision",
+    "recommendation engines",
+    "MLOps",
+    "large language models",
+    "fraud detection",
+    "predictive maintenance",
+    "knowledge search",
+    "AI governance",
+    "data platforms",
+    "speech recognition",
+    "process mining",
+    "pricing optimisation",
+    "churn prediction",
+    "AI training for teams",
+)
+TITLES = (
+    "{topic} in {industry}: where to start",
+    "what {topic} changed for a {industry} team",
+    "a practical guide to {topic}",
+    "{topic}: five questions before you build",
+    "how we deliver {topic} projects",
+    "the cost of {topic}, honestly",
+    "{topic} for {industry}",
+)
+SENTENCES = (
+    "Most {industry} teams start with {topic} where the data already exists.",
+    "We scoped the first {topic} use case in {n} days and shipped a prototype soon after.",
+    "{company} measured the effect of {topic} against a baseline before rolling it out.",
+    "A good {topic} project begins with the business question, not the model.",
+    "The hardest part of {topic} is rarely the algorithm: it is the data pipeline around it.",
+    "We train your engineers so that {topic} stays maintainable after we leave.",
+    "Privacy and security reviews are part of every {topic} engagement from day one.",
+    "In {industry}, {topic} paid for itself within {n} weeks in our last project.",
+)
+QUESTIONS = (
+    "How much does a {topic} project cost?",
+    "Do you have experience with {topic} in {industry}?",
+    "How long does it take to build a {topic} prototype?",
+    "Can you help our team learn {topic}?",
+    "What data do we need for {topic}?",
+    "Can I book a consultation about {topic}?",
+    "Which services do you offer for {industry} companies?",
+)
+TECHNOLOGIES = (
+    "Python",
+    "PostgreSQL",
+    "pgvector",
+    "PyTorch",
+    "scikit-learn",
+    "LightGBM",
+    "FastAPI",
+    "Kubernetes",
+    "LLM APIs",
+    "Airflow",
+    "dbt",
+    "Spark",
+)
+PAGE_TYPES = (("blog", 0.7), ("landing", 0.1), ("service", 0.05), ("custom", 0.15))
+SECTIONS = {"blog": "blog", "landing": "lp", "service": "offers", "custom": "info"}
+# an item's life: (state, share)
+CONTENT_STATES = (
+    ("published", 0.74),
+    ("expiring", 0.03),
+    ("expired", 0.03),
+    ("draft", 0.1),
+    ("scheduled", 0.03),
+    ("archived", 0.07),
+)
+ANSWER_SECONDS = dt.timedelta(seconds=12)  # an answer comes within this of its question
+MAX_TURNS = 300  # questions in the longest generated conversation
+VIEW_DAYS = 30  # the public items' daily views, kept for this many days
+# the LLM answering on a day: (from this many days ago, model), oldest first
+MODEL_VERSIONS = (
+    (240, "gpt-4o-2024-08-06"),
+    (120, "gpt-4o-mini-2024-07-18"),
+    (0, "gpt-4.1-mini-2025-04-14"),
+)
+
+
 @dataclass(frozen=True)
 class Plan:
     """How many rows of each kind a scale asks for."""
@@ -290,6 +393,11 @@ class Plan:
     leads: int
     activities: int
     bookings: int
+    pages: int
+    case_studies: int
+    testimonials: int
+    conversations: int
+    messages: int
     audit: int
     events: int
 
@@ -298,7 +406,13 @@ class Plan:
         if scale <= 0:
             raise ValueError("the scale must be positive")
         n = {k: max(1, round(v * scale)) for k, v in BASE.items()}
-        return cls(scale=scale, audit=round(AUDIT_ROWS * scale), events=round(EVENTS * scale), **n)
+        return cls(
+            scale=scale,
+            audit=round(AUDIT_ROWS * scale),
+            events=round(EVENTS * scale),
+            messages=n["conversations"] * MESSAGES_PER_CONVERSATION,
+            **n,
+        )
 
 
 @dataclass
@@ -388,6 +502,13 @@ class Generator:
         self.clients: list[_Person] = []
         self.staff: list[uuid.UUID] = []
         self.users: list[_Person] = []
+        self.case_studies: list[uuid.UUID] = []
+        self.public: list[tuple[str, uuid.UUID]] = []  # (content kind, id) of live items
+        self.sources: list[dict[str, str]] = []  # what an answer may cite: the live items
+        # (id, seed, started, turns) per generated conversation, until its messages are written
+        self.conversations: list[tuple[uuid.UUID, int, dt.datetime, int]] = []
+        self._source_weights: list[float] = []
+        self._topic_weights = [1 / (rank + 1) for rank in range(len(TOPICS))]
 
     # users ---------------------------------------------------------------------------------
     def users_rows(self) -> Iterator[tuple[Any, ...]]:
@@ -637,6 +758,356 @@ class Generator:
                 done or cancelled or created,
             )
 
+    # content: pages, case studies, testimonials --------------------------------------------
+    PAGES = (
+        "id",
+        "title",
+        "slug",
+        "page_type",
+        "content",
+        "meta_title",
+        "meta_description",
+        "meta_keywords",
+        "status",
+        "published_at",
+        "expires_at",
+        "author_id",
+        "created_at",
+        "updated_at",
+    )
+
+    def _topic(self) -> str:
+        """A topic, Zipf-skewed: a few are what most of the site is about."""
+        return self.rng.choices(TOPICS, self._topic_weights)[0]
+
+    def _window(self) -> tuple[str, dt.datetime | None, dt.datetime | None, dt.datetime]:
+        """An item's (status, published_at, expires_at, created_at): most published over
+        three years (more lately), some drafts, a few scheduled, archived or expired."""
+        rng, now = self.rng, self.now
+        created = _moment(rng, now - dt.timedelta(days=3 * 365), now, growth=2.5)
+        kind = rng.pick(CONTENT_STATES)
+        if kind == "draft":
+            return "draft", None, None, created
+        published = created + dt.timedelta(hours=rng.lognormvariate(2.5, 1.0))
+        published = min(published, now - dt.timedelta(minutes=1))
+        if kind == "scheduled":  # goes live by itself in the coming month
+            return "published", now + dt.timedelta(hours=rng.randrange(1, 720)), None, created
+        if kind == "archived":
+            return "archived", published, None, created
+        expires = None
+        if kind == "expired":
+            expires = published + (now - published) * rng.random()
+        elif kind == "expiring":
+            expires = now + dt.timedelta(days=rng.randrange(1, 90))
+        return "published", published, expires, created
+
+    def _live(
+        self, status: str, published: dt.datetime | None, expires: dt.datetime | None
+    ) -> bool:
+        return (
+            status == "published"
+            and published is not None
+            and published <= self.now
+            and (expires is None or expires > self.now)
+        )
+
+    def page_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Pages: mostly blog posts, some landing, service and custom pages; a heading and a
+        few paragraphs (and sometimes a list and a call to action) each."""
+        rng = self.rng
+        for i in range(self.plan.pages):
+            page_type = rng.pick(PAGE_TYPES)
+            topic = self._topic()
+            industry = rng.choice(INDUSTRIES)
+            title = rng.choice(TITLES).format(topic=topic, industry=industry).capitalize()
+            words = "-".join(w for w in title.lower().replace(":", "").split()[:6] if w.isalnum())
+            slug = f"{SECTIONS[page_type]}/{words or 'page'}-{i}"
+            blocks: list[dict[str, Any]] = [{"type": "heading", "level": 2, "text": title}]
+            for _ in range(1 + rng.heavy(3, cap=30)):
+                blocks.append({"type": "paragraph", "text": self._prose(topic, industry, 3)})
+            if rng.random() < 0.3:
+                items = rng.sample(TOPICS, 3)
+                blocks.append({"type": "list", "style": "bulleted", "items": items})
+            if page_type in ("landing", "service") or rng.random() < 0.2:
+                blocks.append({"type": "cta", "label": "Book a consultation", "href": "/book"})
+            status, published, expires, created = self._window()
+            page_id = rng.uuid()
+            if self._live(status, published, expires):
+                self.public.append(("page", page_id))
+                self.sources.append({"kind": "page", "title": title, "path": f"/{slug}"})
+            yield (
+                page_id,
+                title,
+                slug,
+                page_type,
+                _json({"blocks": blocks}),
+                title[:60] if rng.random() < 0.6 else None,
+                self._prose(topic, industry, 1)[:160] if rng.random() < 0.7 else None,
+                ", ".join(rng.sample(TOPICS, 3)) if rng.random() < 0.4 else None,
+                status,
+                published,
+                expires,
+                rng.choice(self.staff),
+                created,
+                max(d for d in (created, published, expires) if d is not None and d <= self.now)
+                if published is not None
+                else created,
+            )
+
+    CASE_STUDIES = (
+        "id",
+        "title",
+        "slug",
+        "client_name",
+        "industry",
+        "challenge",
+        "solution",
+        "results",
+        "technologies",
+        "metrics",
+        "status",
+        "published_at",
+        "expires_at",
+        "author_id",
+        "sort_order",
+        "meta_description",
+        "created_at",
+        "updated_at",
+    )
+
+    def case_study_rows(self) -> Iterator[tuple[Any, ...]]:
+        rng = self.rng
+        for i in range(self.plan.case_studies):
+            topic, industry = self._topic(), rng.choice(INDUSTRIES)
+            company = rng.choice(COMPANIES)
+            title = f"{company}: {topic} for {industry}"
+            slug = f"{company.lower()}-{topic.replace(' ', '-').lower()}-{i}"
+            status, published, expires, created = self._window()
+            case_id = rng.uuid()
+            self.case_studies.append(case_id)
+            if self._live(status, published, expires):
+                self.public.append(("case_study", case_id))
+                path = f"/case-studies/{slug}"
+                self.sources.append({"kind": "case_study", "title": title, "path": path})
+            yield (
+                case_id,
+                title,
+                slug,
+                f"{company} {rng.choice(('Group', 'Ltd', 'GmbH', 'Inc'))}",
+                industry,
+                self._prose(topic, industry, 2),
+                self._prose(topic, industry, 3),
+                self._prose(topic, industry, 2),
+                _json(rng.sample(TECHNOLOGIES, rng.randrange(1, 5))),
+                _json(
+                    {
+                        "timeSaved": f"{rng.randrange(10, 80)}%",
+                        "paybackMonths": rng.randrange(2, 18),
+                    }
+                ),
+                status,
+                published,
+                expires,
+                rng.choice(self.staff),
+                rng.randrange(0, 20),
+                self._prose(topic, industry, 1)[:160],
+                created,
+                published if published is not None and published <= self.now else created,
+            )
+
+    TESTIMONIALS = (
+        "id",
+        "client_name",
+        "client_title",
+        "client_company",
+        "content",
+        "rating",
+        "case_study_id",
+        "is_featured",
+        "sort_order",
+        "status",
+        "published_at",
+        "author_id",
+        "created_at",
+        "updated_at",
+    )
+
+    def testimonial_rows(self) -> Iterator[tuple[Any, ...]]:
+        rng = self.rng
+        for _ in range(self.plan.testimonials):
+            status, published, _expires, created = self._window()
+            yield (
+                rng.uuid(),
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                rng.choice(("CTO", "Head of Data", "COO", "Founder", "VP Engineering")),
+                rng.choice(COMPANIES),
+                self._prose(self._topic(), rng.choice(INDUSTRIES), 2),
+                rng.choices((5, 4, 3), (0.7, 0.25, 0.05))[0],
+                rng.choice(self.case_studies) if self.case_studies and rng.random() < 0.3 else None,
+                rng.random() < 0.1,
+                rng.randrange(0, 20),
+                status,
+                published,
+                rng.choice(self.staff),
+                created,
+                published if published is not None and published <= self.now else created,
+            )
+
+    def _prose(self, topic: str, industry: str, sentences: int) -> str:
+        rng = self.rng
+        return " ".join(
+            rng.choice(SENTENCES).format(
+                topic=topic if rng.random() < 0.6 else self._topic(),
+                industry=industry,
+                company=rng.choice(COMPANIES),
+                n=rng.randrange(2, 60),
+            )
+            for _ in range(sentences)
+        )
+
+    VIEWS = ("kind", "entity_id", "day", "views")
+
+    def view_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Daily views of the public items over the last ``VIEW_DAYS`` days: Zipf-like
+        popularity (a few items take most reads), the weekly rhythm, some noise."""
+        rng = self.rng
+        order = list(self.public)
+        rng.shuffle(order)
+        today = self.now.date()
+        for rank, (kind, item_id) in enumerate(order):
+            base = 2000 / (rank + 1) ** 1.1
+            for back in range(VIEW_DAYS):
+                day = today - dt.timedelta(days=back)
+                noon = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+                yield kind, item_id, day, int(base * _traffic(noon) * rng.lognormvariate(0, 0.3))
+
+    # chat: conversations and their messages ------------------------------------------------
+    CONVERSATIONS = (
+        "id",
+        "user_id",
+        "session_id",
+        "title",
+        "is_active",
+        "metadata",
+        "created_at",
+        "updated_at",
+    )
+    CHAT_MESSAGES = (
+        "id",
+        "conversation_id",
+        "role",
+        "content",
+        "tokens_used",
+        "prompt_tokens",
+        "completion_tokens",
+        "model_used",
+        "metadata",
+        "created_at",
+    )
+
+    def conversation_rows(self) -> Iterator[tuple[Any, ...]]:
+        """Conversations of the last year (more lately, in office hours), a quarter of them
+        signed in (a few people chat a lot), the rest anonymous visitors, with heavy-tailed
+        lengths, ``plan.messages`` messages in all. Each conversation's turns come from a seed
+        of its own, kept (with its id, start and length) for ``message_rows``: the messages
+        are written after their conversations without being held in memory."""
+        rng, now = self.rng, self.now
+        count = self.plan.conversations
+        shares = [rng.paretovariate(1.8) for _ in range(count)]
+        total = sum(shares)
+        staff = set(self.staff)
+        people = [u for u in self.users if u.id not in staff]  # staff do not ask the assistant
+        weights = [1 / (rank + 1) ** 0.9 for rank in range(len(people))]
+        for share in shares:
+            # whole turns; the longest conversations are cut at MAX_TURNS
+            turns = min(MAX_TURNS, max(1, round(share / total * self.plan.messages / 2)))
+            started = _moment(rng, now - dt.timedelta(days=365), now, growth=3.0)
+            person = rng.choices(people, weights)[0] if people and rng.random() < 0.25 else None
+            conversation_id, seed = rng.uuid(), rng.getrandbits(64)
+            self.conversations.append((conversation_id, seed, started, turns))
+            last_asked = self._turn_times(seed, started, turns)[-1]
+            yield (
+                conversation_id,
+                person.id if person is not None else None,
+                None if person is not None else f"{rng.getrandbits(128):032x}",
+                self._question(seed, 0)[:80],
+                started > now - dt.timedelta(days=30) or rng.random() < 0.3,
+                "{}",
+                started,
+                min(last_asked + ANSWER_SECONDS, now),
+            )
+
+    def _turn_times(self, seed: int, started: dt.datetime, turns: int) -> list[dt.datetime]:
+        """When each turn's question was asked: its answer (within ``ANSWER_SECONDS``) read,
+        then the next question."""
+        clock = _Random(seed)
+        times, at = [], started
+        for _ in range(turns):
+            times.append(at)
+            at += ANSWER_SECONDS + dt.timedelta(seconds=clock.lognormvariate(3.5, 1.0))
+        return times
+
+    def _question(self, seed: int, turn: int) -> str:
+        words = _Random(seed * 1009 + turn)
+        topic = words.choices(TOPICS, self._topic_weights)[0]
+        return words.choice(QUESTIONS).format(topic=topic, industry=words.choice(INDUSTRIES))
+
+    def message_rows(self) -> Iterator[tuple[Any, ...]]:
+        """The conversations' messages: question and answer per turn, the answers with their
+        token counts (the prompt grows with the history sent) and the model of their day."""
+        rng, now = self.rng, self.now
+        for conversation_id, seed, started, turns in self.conversations:
+            for turn, asked in enumerate(self._turn_times(seed, started, turns)):
+                question = self._question(seed, turn)
+                yield (
+                    rng.uuid(),
+                    conversation_id,
+                    "user",
+                    question,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "{}",
+                    min(asked, now),
+                )
+                answered = min(asked + ANSWER_SECONDS * rng.uniform(0.1, 1), now)
+                topic = self._topic()
+                answer = self._prose(topic, rng.choice(INDUSTRIES), rng.randrange(1, 5))
+                prompt = 180 + 40 * min(turn, 20) + rng.randrange(0, 400)
+                completion = len(answer) // 4 + 1
+                yield (
+                    rng.uuid(),
+                    conversation_id,
+                    "assistant",
+                    answer,
+                    prompt + completion,
+                    prompt,
+                    completion,
+                    self._model(answered),
+                    _json({"sources": self._cited()}),
+                    answered,
+                )
+        self.conversations.clear()
+
+    def _cited(self) -> list[dict[str, str]]:
+        """The live items an answer names as its sources: none to three, the most popular
+        cited most."""
+        if not self.sources:
+            return []
+        weights = self._source_weights
+        if len(weights) != len(self.sources):
+            weights = self._source_weights = [1 / (r + 1) for r in range(len(self.sources))]
+        return self.rng.choices(self.sources, weights, k=self.rng.randrange(0, 4))
+
+    def _model(self, at: dt.datetime) -> str:
+        """The model that answered at ``at``: the built-in assistant, or the LLM of the day
+        (a new version every few months)."""
+        if self.rng.random() < 0.2:
+            return "dreamer-site-assistant"
+        age = (self.now - at).days
+        return next(model for days, model in MODEL_VERSIONS if age >= days)
+
     # audit: logins of the last month -------------------------------------------------------
     AUDIT = (
         "id",
@@ -734,6 +1205,23 @@ class Generator:
                 )
                 made += 1
 
+
+# The hourly usage chat_usage_hit() and chat_usage_add() keep, computed once over the
+# generated answers (a question counts under the model that answered it).
+CHAT_USAGE = """
+INSERT INTO chat_usage (subject, user_id, hour, model, messages, prompt_tokens,
+                        completion_tokens)
+SELECT coalesce('user:' || c.user_id::text, 'visitor:' || c.session_id), c.user_id,
+       date_trunc('hour', m.created_at), m.model_used, count(*), sum(m.prompt_tokens),
+       sum(m.completion_tokens)
+FROM chat_messages m JOIN chat_conversations c ON c.id = m.conversation_id
+WHERE m.role = 'assistant'
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (subject, hour, model) DO UPDATE
+    SET messages = chat_usage.messages + EXCLUDED.messages,
+        prompt_tokens = chat_usage.prompt_tokens + EXCLUDED.prompt_tokens,
+        completion_tokens = chat_usage.completion_tokens + EXCLUDED.completion_tokens
+"""
 
 # The roll-ups analytics_ingest() keeps, computed once over the generated events.
 ROLL_UPS = (
@@ -852,6 +1340,26 @@ async def generate(
             conn, "audit_logs", gen.AUDIT, gen.login_events(logins), logins, progress
         )
         report.rows["audit_logs"] = written + added
+        # the site and the chat (their audit rows come on top of the plan's share); the views
+        # are of the items found live, so their count is known once the items are made
+        site: tuple[tuple[str, Sequence[str], Callable[[], Iterator[Any]], Callable[[], int]], ...]
+        site = (
+            ("content_pages", gen.PAGES, gen.page_rows, lambda: plan.pages),
+            ("case_studies", gen.CASE_STUDIES, gen.case_study_rows, lambda: plan.case_studies),
+            ("testimonials", gen.TESTIMONIALS, gen.testimonial_rows, lambda: plan.testimonials),
+            ("content_views", gen.VIEWS, gen.view_rows, lambda: len(gen.public) * VIEW_DAYS),
+            (
+                "chat_conversations",
+                gen.CONVERSATIONS,
+                gen.conversation_rows,
+                lambda: plan.conversations,
+            ),
+            ("chat_messages", gen.CHAT_MESSAGES, gen.message_rows, lambda: plan.messages),
+        )
+        for table, columns, rows, total in site:
+            report.rows[table] = await _copy(conn, table, columns, rows(), total(), progress)
+        await conn.execute(CHAT_USAGE)
+        report.rows["audit_logs"] = await conn.fetchval("SELECT count(*) FROM audit_logs")
         await conn.execute("SELECT ensure_monthly_partitions('analytics_events'::regclass)")
         report.rows["analytics_events"] = await _copy(
             conn, "analytics_events", gen.EVENTS, gen.event_rows(plan.events), plan.events, progress
@@ -872,6 +1380,14 @@ async def generate(
             "report_daily",
             "report_daily_leads",
             "report_daily_revenue",
+            "content_pages",
+            "case_studies",
+            "testimonials",
+            "content_views",
+            "content_revisions",
+            "chat_conversations",
+            "chat_messages",
+            "chat_usage",
         ):
             await conn.execute(f"ANALYZE {table}")
     finally:

@@ -130,14 +130,24 @@ ALTER TABLE chat_messages FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON chat_messages TO dreamer_owner
     USING (true)
     WITH CHECK (true);
+-- A message is the caller's when its conversation is (under that table's policies). OFFSET 0
+-- keeps the check a per-row probe of the conversation's primary key: without it PostgreSQL
+-- may turn the EXISTS into a hashed subplan that reads every conversation the caller may see
+-- (all of them, for staff) to answer for the few messages asked (tests/db/test_plans.py).
 CREATE POLICY app_select ON chat_messages FOR SELECT TO dreamer_app
-    USING (EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id));
+    USING (EXISTS (
+        SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id OFFSET 0
+    ));
 CREATE POLICY app_insert ON chat_messages FOR INSERT TO dreamer_app
-    WITH CHECK (EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id));
+    WITH CHECK (EXISTS (
+        SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id OFFSET 0
+    ));
 CREATE POLICY app_update ON chat_messages FOR UPDATE TO dreamer_app
     USING ((SELECT app_is_staff()));
 CREATE POLICY app_delete ON chat_messages FOR DELETE TO dreamer_app
-    USING (EXISTS (SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id));
+    USING (EXISTS (
+        SELECT 1 FROM chat_conversations c WHERE c.id = chat_messages.conversation_id OFFSET 0
+    ));
 GRANT SELECT, INSERT, UPDATE, DELETE ON chat_messages TO dreamer_app;
 CREATE TRIGGER chat_messages_audit
     AFTER INSERT OR DELETE OR UPDATE ON chat_messages
