@@ -139,6 +139,29 @@ async def test_cors_preflight_for_the_website_origin(client: httpx.AsyncClient) 
     assert "access-control-allow-origin" not in evil.headers
 
 
+async def test_cors_and_the_edge_headers_with_and_without_an_origin(
+    client: httpx.AsyncClient,
+) -> None:
+    """A request naming the site's Origin gets CORS headers; one naming none gets `Vary:
+    Origin` only (so a shared cache keeps the two apart); both get the request id and the
+    security headers, each once."""
+    for path in ("/healthz", "/api/v1/services", "/api/v1/nowhere"):
+        plain = await client.get(path)
+        assert plain.headers.get_list("vary")[-1:] == ["Origin"], path
+        assert "access-control-allow-origin" not in plain.headers, path
+        site = await client.get(path, headers={"Origin": "http://localhost:3000"})
+        assert site.headers["access-control-allow-origin"] == "http://localhost:3000", path
+        assert site.headers["access-control-allow-credentials"] == "true", path
+        assert "Origin" in site.headers["vary"], path
+        assert "X-Request-Id" in site.headers["access-control-expose-headers"], path
+        for response in (plain, site):
+            for name in ("x-request-id", "x-content-type-options", "x-frame-options"):
+                assert len(response.headers.get_list(name)) == 1, (path, name)
+        evil = await client.get(path, headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in evil.headers, path
+        assert evil.status_code == plain.status_code, path
+
+
 async def test_openapi_docs_are_served_from_the_package(client: httpx.AsyncClient) -> None:
     """/docs needs no network: every script, style and icon it loads is ours (the browser
     test renders it with every other host unreachable)."""

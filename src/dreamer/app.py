@@ -41,7 +41,7 @@ from dreamer.content.router import router as content_router
 from dreamer.core.config import Settings, get_settings
 from dreamer.core.docs import install_docs
 from dreamer.core.errors import ServiceUnavailable, install_error_handlers
-from dreamer.core.http import CORS, RequestInfoMiddleware, Tally, ViewCounter, parse_networks
+from dreamer.core.http import RequestInfoMiddleware, Tally, ViewCounter, parse_networks
 from dreamer.core.logging import configure_logging
 from dreamer.core.openapi import install_openapi
 from dreamer.core.responses import JSONResponse, json_bytes
@@ -396,25 +396,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ViewCounter, tally=app.state.views, patterns=COUNTED_VIEWS, prefix=API_PREFIX
     )
     app.add_middleware(
-        CORS,
-        allow_origins=settings.cors_origins,
-        allow_credentials=True,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "X-Visitor-Id",
-            "X-Request-Id",
-            "Idempotency-Key",
-            "X-CSRF-Token",
-        ],
-        expose_headers=["X-Request-Id", "Retry-After"],
-    )
-    app.add_middleware(
         RequestInfoMiddleware,
         trusted_proxies=parse_networks(settings.trusted_proxies),
         max_body_bytes=settings.max_body_bytes,
         max_import_bytes=settings.max_import_bytes,
         cookie_secure=settings.cookie_secure,
+        cors={
+            "allow_origins": settings.cors_origins,
+            "allow_credentials": True,
+            "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+            "allow_headers": [
+                "Authorization",
+                "Content-Type",
+                "X-Visitor-Id",
+                "X-Request-Id",
+                "Idempotency-Key",
+                "X-CSRF-Token",
+            ],
+            "expose_headers": ["X-Request-Id", "Retry-After"],
+        },
     )
     return app

@@ -132,6 +132,9 @@ def serve(
             port=bind_port,
             workers=workers or settings.workers,
             log_level=settings.log_level.lower(),
+            # uvicorn builds each access line's arguments before its logger filters them; a
+            # level above INFO drops every line, so it is not asked to build them at all
+            access_log=logging.getLevelName(settings.log_level.upper()) <= logging.INFO,
             proxy_headers=False,
             server_header=False,
             timeout_graceful_shutdown=int(SHUTDOWN_SECONDS),
