@@ -129,19 +129,19 @@ async def recent(
 async def add_message(
     session: AsyncSession, conversation_id: uuid.UUID, **values: Any
 ) -> ChatMessage:
-    """A message, timestamped with the clock (two in one transaction keep their order)."""
-    message_id = uuid.uuid4()
-    await session.execute(
-        insert(ChatMessage).values(
-            id=message_id,
+    """A message, timestamped with the clock (two in one transaction keep their order), read
+    back by the insert's own RETURNING (one round trip; RLS checks it as it would a read)."""
+    statement = (
+        insert(ChatMessage)
+        .values(
+            id=uuid.uuid4(),
             conversation_id=conversation_id,
             created_at=func.clock_timestamp(),
             **values,
         )
+        .returning(ChatMessage)
     )
-    found = await session.get(ChatMessage, message_id)
-    assert found is not None
-    return found
+    return (await session.scalars(statement)).one()
 
 
 # -- usage and quotas (chat_usage, written only by its functions in db/sql/chat.sql) ----------
