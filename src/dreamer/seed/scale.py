@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 import asyncpg
@@ -710,11 +711,12 @@ class Generator:
         of the bookings is heavy-tailed."""
         rng, now = self.rng, self.now
         clients = self.clients or self.users
-        weights = [1 / (rank + 1) ** 0.8 for rank in range(len(clients))]  # Zipf-like
+        # Zipf-like; cumulative once, not per draw (choices() sums plain weights every call)
+        weights = list(accumulate(1 / (rank + 1) ** 0.8 for rank in range(len(clients))))
         taken: set[dt.datetime] = set()
         day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
         for _ in range(self.plan.bookings):
-            person = rng.choices(clients, weights)[0]
+            person = rng.choices(clients, cum_weights=weights)[0]
             service_id, minutes = rng.choice(services)
             future = rng.random() < 0.05
             status = "cancelled"
@@ -1017,12 +1019,13 @@ class Generator:
         total = sum(shares)
         staff = set(self.staff)
         people = [u for u in self.users if u.id not in staff]  # staff do not ask the assistant
-        weights = [1 / (rank + 1) ** 0.9 for rank in range(len(people))]
+        weights = list(accumulate(1 / (rank + 1) ** 0.9 for rank in range(len(people))))
         for share in shares:
             # whole turns; the longest conversations are cut at MAX_TURNS
             turns = min(MAX_TURNS, max(1, round(share / total * self.plan.messages / 2)))
             started = _moment(rng, now - dt.timedelta(days=365), now, growth=3.0)
-            person = rng.choices(people, weights)[0] if people and rng.random() < 0.25 else None
+            chats = people and rng.random() < 0.25
+            person = rng.choices(people, cum_weights=weights)[0] if chats else None
             conversation_id, seed = rng.uuid(), rng.getrandbits(64)
             self.conversations.append((conversation_id, seed, started, turns))
             last_asked = self._turn_times(seed, started, turns)[-1]
@@ -1095,10 +1098,11 @@ class Generator:
         cited most."""
         if not self.sources:
             return []
-        weights = self._source_weights
+        weights = self._source_weights  # cumulative, made once the sources are known
         if len(weights) != len(self.sources):
-            weights = self._source_weights = [1 / (r + 1) for r in range(len(self.sources))]
-        return self.rng.choices(self.sources, weights, k=self.rng.randrange(0, 4))
+            weights = list(accumulate(1 / (r + 1) for r in range(len(self.sources))))
+            self._source_weights = weights
+        return self.rng.choices(self.sources, cum_weights=weights, k=self.rng.randrange(0, 4))
 
     def _model(self, at: dt.datetime) -> str:
         """The model that answered at ``at``: the built-in assistant, or the LLM of the day
